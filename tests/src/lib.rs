@@ -1,0 +1,1 @@
+//! End-to-end tests of smartgate live in `tests/` beside this file.
