@@ -39,7 +39,11 @@ pub fn decode_exact(input: &[u8], out: &mut [u8]) -> Result<(), Base64Error> {
         return Err(Base64Error);
     }
     let decoded = Base64UrlUnpadded::decode(input, out).map_err(|_| Base64Error)?;
-    if decoded.len() == out.len() { Ok(()) } else { Err(Base64Error) }
+    if decoded.len() == out.len() {
+        Ok(())
+    } else {
+        Err(Base64Error)
+    }
 }
 
 /// The decoded length of `encoded_len` unpadded characters, or `None` for the
@@ -81,16 +85,16 @@ mod tests {
     #[test]
     fn refuses_non_strict_input() {
         for bad in [
-            &b"Zg=="[..],  // padding
-            b"Zm9v Yg",    // whitespace
-            b"Zm9v\nYg",   // newline
-            b"+/8",        // standard alphabet
-            b"Zh",         // non-zero trailing bits (canonical: Zg)
-            b"Zm9",        // non-zero trailing bits (canonical: Zm8)
-            b"Z",          // impossible length
-            b"Zm9vY",      // impossible length
-            b"\xff\xfe",   // not UTF-8
-            b"Zm9v.Yg",    // JWS separator
+            &b"Zg=="[..], // padding
+            b"Zm9v Yg",   // whitespace
+            b"Zm9v\nYg",  // newline
+            b"+/8",       // standard alphabet
+            b"Zh",        // non-zero trailing bits (canonical: Zg)
+            b"Zm9",       // non-zero trailing bits (canonical: Zm8)
+            b"Z",         // impossible length
+            b"Zm9vY",     // impossible length
+            b"\xff\xfe",  // not UTF-8
+            b"Zm9v.Yg",   // JWS separator
         ] {
             assert_eq!(decode(bad), Err(Base64Error), "{bad:?}");
             assert_eq!(Base64Error.code(), "ERR_BASE64_INVALID");

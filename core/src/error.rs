@@ -8,6 +8,9 @@
 
 use core::fmt;
 
+use crate::jwk::JwkError;
+use crate::jws::JwsError;
+use crate::jwt::JwtError;
 use crate::pkce::PkceError;
 
 /// Any error the core returns.
@@ -18,6 +21,16 @@ pub enum Error {
     Base64(Base64Error),
     /// A PKCE verifier, challenge or method was refused.
     Pkce(PkceError),
+    /// A JWK or JWK Set was refused.
+    Jwk(JwkError),
+    /// A JWS was malformed, used a refused algorithm, or its signature did not verify.
+    Jws(JwsError),
+    /// A JWT's claims were refused.
+    Jwt(JwtError),
+    /// An input exceeded a documented size cap (the text names the input).
+    TooLarge(&'static str),
+    /// A provider failed to sign.
+    SigningFailed,
     /// A caller-supplied argument was out of range (a length, a count).
     InvalidArgument(&'static str),
     /// The platform has no random source (only with the `getrandom` feature).
@@ -30,6 +43,11 @@ impl Error {
         match self {
             Self::Base64(e) => e.code(),
             Self::Pkce(e) => e.code(),
+            Self::Jwk(e) => e.code(),
+            Self::Jws(e) => e.code(),
+            Self::Jwt(e) => e.code(),
+            Self::TooLarge(_) => "ERR_INPUT_TOO_LARGE",
+            Self::SigningFailed => "ERR_SIGNING_FAILED",
             Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             Self::RngUnavailable => "ERR_RNG_UNAVAILABLE",
         }
@@ -41,6 +59,11 @@ impl fmt::Display for Error {
         match self {
             Self::Base64(e) => e.fmt(f),
             Self::Pkce(e) => e.fmt(f),
+            Self::Jwk(e) => e.fmt(f),
+            Self::Jws(e) => e.fmt(f),
+            Self::Jwt(e) => e.fmt(f),
+            Self::TooLarge(what) => write!(f, "{what} exceeds its documented size limit"),
+            Self::SigningFailed => f.write_str("the crypto provider failed to sign"),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Self::RngUnavailable => f.write_str("no random number source is available"),
         }
@@ -60,6 +83,9 @@ macro_rules! wrap {
 }
 wrap!(Base64, Base64Error);
 wrap!(Pkce, PkceError);
+wrap!(Jwk, JwkError);
+wrap!(Jws, JwsError);
+wrap!(Jwt, JwtError);
 
 /// Base64url input was not strict, unpadded, canonical base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,11 @@ extern crate std;
 
 pub mod base64url;
 pub mod error;
+pub mod jwk;
+pub mod jws;
+pub mod jwt;
 pub mod pkce;
+pub mod provider;
+pub mod sign;
 
 pub use error::Error;

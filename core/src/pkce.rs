@@ -125,7 +125,10 @@ impl CodeVerifier {
     ///
     /// # Errors
     /// `ERR_PKCE_VERIFIER_LENGTH` when `len` is outside 43..=128.
-    pub fn generate_with_len<R: CryptoRng + ?Sized>(rng: &mut R, len: usize) -> Result<Self, Error> {
+    pub fn generate_with_len<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        len: usize,
+    ) -> Result<Self, Error> {
         if !(MIN_VERIFIER_LEN..=MAX_VERIFIER_LEN).contains(&len) {
             return Err(PkceError::VerifierLength.into());
         }
@@ -198,7 +201,12 @@ pub fn challenge_s256(verifier: &str) -> String {
 /// `ERR_PKCE_VERIFIER_LENGTH` / `ERR_PKCE_VERIFIER_CHARSET` for a malformed verifier,
 /// `ERR_PKCE_METHOD_UNSUPPORTED` for `plain` under [`PlainPolicy::Refuse`],
 /// `ERR_PKCE_MISMATCH` when the pair does not match.
-pub fn verify(verifier: &str, challenge: &str, method: Method, plain: PlainPolicy) -> Result<(), Error> {
+pub fn verify(
+    verifier: &str,
+    challenge: &str,
+    method: Method,
+    plain: PlainPolicy,
+) -> Result<(), Error> {
     let verifier = CodeVerifier::parse(verifier)?;
     let expected = match (method, plain) {
         (Method::S256, _) => verifier.challenge(),
