@@ -11,6 +11,7 @@
 )]
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+mod codes;
 mod common;
 mod jwk;
 mod jws;
