@@ -9,6 +9,7 @@
 use core::fmt;
 
 use crate::pkce::PkceError;
+use crate::scope::ScopeError;
 
 /// Any error the core returns.
 #[non_exhaustive]
@@ -18,6 +19,8 @@ pub enum Error {
     Base64(Base64Error),
     /// A PKCE verifier, challenge or method was refused.
     Pkce(PkceError),
+    /// A SMART scope, scope string or request field was refused.
+    Scope(ScopeError),
     /// A caller-supplied argument was out of range (a length, a count).
     InvalidArgument(&'static str),
     /// The platform has no random source (only with the `getrandom` feature).
@@ -30,6 +33,7 @@ impl Error {
         match self {
             Self::Base64(e) => e.code(),
             Self::Pkce(e) => e.code(),
+            Self::Scope(e) => e.code(),
             Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             Self::RngUnavailable => "ERR_RNG_UNAVAILABLE",
         }
@@ -41,6 +45,7 @@ impl fmt::Display for Error {
         match self {
             Self::Base64(e) => e.fmt(f),
             Self::Pkce(e) => e.fmt(f),
+            Self::Scope(e) => e.fmt(f),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Self::RngUnavailable => f.write_str("no random number source is available"),
         }
@@ -60,6 +65,7 @@ macro_rules! wrap {
 }
 wrap!(Base64, Base64Error);
 wrap!(Pkce, PkceError);
+wrap!(Scope, ScopeError);
 
 /// Base64url input was not strict, unpadded, canonical base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

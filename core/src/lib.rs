@@ -18,5 +18,6 @@ extern crate std;
 pub mod base64url;
 pub mod error;
 pub mod pkce;
+pub mod scope;
 
 pub use error::Error;
