@@ -326,13 +326,16 @@ impl<'s> Constraint<'s> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant<'s> {
     enforcement: Enforcement,
+    /// Set only when an alternative without any constraint exists; never inferred from an
+    /// empty `constraints`, so that a bug that loses alternatives fails closed.
+    unrestricted: bool,
     constraints: Vec<Constraint<'s>>,
 }
 
 impl<'s> Grant<'s> {
     /// Whether some scope grants the request with no constraint at all.
     pub fn is_unrestricted(&self) -> bool {
-        self.constraints.is_empty()
+        self.unrestricted
     }
 
     /// The alternatives: the request is within the granted scopes when the server
@@ -506,11 +509,13 @@ impl ScopeSet {
             });
         }
         let mut constraints = grant.unwrap_or_default();
-        if constraints.iter().any(Constraint::is_unrestricted) {
+        let unrestricted = constraints.iter().any(Constraint::is_unrestricted);
+        if unrestricted {
             constraints.clear();
         }
         Ok(Grant {
             enforcement,
+            unrestricted,
             constraints,
         })
     }

@@ -113,6 +113,11 @@ const ROWS: &[Row] = &[
     ("patient/Observation.read patient/Observation.cu", P, Observation, Update, &[], "check compartment(subject,performer)"),
     ("patient/Observation.read patient/Observation.cu", P, Observation, Delete, &[], "deny patient/Observation.d"),
     ("user/*.read user/Observation.c", U, Observation, Create, &[], "allow"),
+    // Two spellings of one scope give one alternative, not none.
+    ("patient/Observation.read patient/Observation.rs", P, Observation, Read, &[], "check compartment(subject,performer)"),
+    ("user/Observation.rs?category=lab user/Observation.r?category=lab", U, Observation, Read, &[], "check query(category=lab)"),
+    ("user/Observation.rs?category=lab&code=x user/Observation.rs?code=x&category=lab", U, Observation, Search, &[],
+        "filter query(category=lab&code=x)"),
     // Scope Equivalence: `Observation.rs` is `Observation.r Observation.s`.
     ("patient/*.r patient/Observation.s", P, Observation, Search, &[], "filter compartment(subject,performer)"),
     ("patient/*.r patient/Observation.s", P, Condition, Search, &[], "deny patient/Condition.s"),
