@@ -53,7 +53,7 @@
 //!
 //! # Patient compartment
 //! A `patient/` scope reaches only the types in the R4 Patient compartment
-//! ([`compartment`](super::compartment)), the wildcard included, and the `Patient` type
+//! ([`compartment`]), the wildcard included, and the `Patient` type
 //! (the patient itself, by id, and Patients that `link` to it). Types outside it
 //! (Practitioner, Organization, Medication, Location, ...) are never granted by a
 //! `patient/` scope: "Patient-specific scopes allow access to specific data about a
