@@ -22,7 +22,9 @@ fn requests() -> Vec<Request<'static>> {
     use ResourceType::*;
     const PARAMS: &[(&str, &str)] = &[("category", LAB)];
     vec![
-        Request::new(Observation, Search).in_context(Context::Patient).with_params(PARAMS),
+        Request::new(Observation, Search)
+            .in_context(Context::Patient)
+            .with_params(PARAMS),
         Request::new(Condition, Read).in_context(Context::Patient),
         Request::new(Observation, Create).in_context(Context::Patient),
         Request::new(Location, Search).in_context(Context::User),
@@ -42,18 +44,26 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("scope");
     g.throughput(Throughput::Bytes(SCOPES_20.len() as u64));
-    g.bench_function("parse_20_scopes", |b| b.iter(|| ScopeSet::parse(black_box(SCOPES_20))));
+    g.bench_function("parse_20_scopes", |b| {
+        b.iter(|| ScopeSet::parse(black_box(SCOPES_20)))
+    });
     g.throughput(Throughput::Elements(requests.len() as u64));
     g.bench_function("permits_20_scopes_x8_requests", |b| {
         b.iter(|| {
             let set = black_box(&set);
-            requests.iter().filter(|r| set.permits(black_box(r))).count()
+            requests
+                .iter()
+                .filter(|r| set.permits(black_box(r)))
+                .count()
         })
     });
     g.bench_function("authorize_20_scopes_x8_requests", |b| {
         b.iter(|| {
             let set = black_box(&set);
-            requests.iter().filter(|r| set.authorize(black_box(r)).is_ok()).count()
+            requests
+                .iter()
+                .filter(|r| set.authorize(black_box(r)).is_ok())
+                .count()
         })
     });
     g.finish();
