@@ -1,7 +1,7 @@
 //! One error type for the whole core, with a stable code per variant.
 //!
 //! [`Error`] wraps one small enum per area (as rustls does): [`Base64Error`],
-//! [`PkceError`](crate::pkce::PkceError), and so on. Every variant
+//! [`PkceError`], and so on. Every variant
 //! has a stable string code (`ERR_...`) that the WASM package and the mock EHR pass
 //! through unchanged; the codes are listed in the crate documentation and never change
 //! meaning. Messages are for people and may change.
@@ -12,6 +12,7 @@ use crate::jwk::JwkError;
 use crate::jws::JwsError;
 use crate::jwt::JwtError;
 use crate::pkce::PkceError;
+use crate::scope::ScopeError;
 
 /// Any error the core returns.
 #[non_exhaustive]
@@ -31,6 +32,8 @@ pub enum Error {
     TooLarge(&'static str),
     /// A provider failed to sign.
     SigningFailed,
+    /// A SMART scope, scope string or request field was refused.
+    Scope(ScopeError),
     /// A caller-supplied argument was out of range (a length, a count).
     InvalidArgument(&'static str),
     /// The platform has no random source (only with the `getrandom` feature).
@@ -48,6 +51,7 @@ impl Error {
             Self::Jwt(e) => e.code(),
             Self::TooLarge(_) => "ERR_INPUT_TOO_LARGE",
             Self::SigningFailed => "ERR_SIGNING_FAILED",
+            Self::Scope(e) => e.code(),
             Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             Self::RngUnavailable => "ERR_RNG_UNAVAILABLE",
         }
@@ -64,6 +68,7 @@ impl fmt::Display for Error {
             Self::Jwt(e) => e.fmt(f),
             Self::TooLarge(what) => write!(f, "{what} exceeds its documented size limit"),
             Self::SigningFailed => f.write_str("the crypto provider failed to sign"),
+            Self::Scope(e) => e.fmt(f),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Self::RngUnavailable => f.write_str("no random number source is available"),
         }
@@ -86,6 +91,7 @@ wrap!(Pkce, PkceError);
 wrap!(Jwk, JwkError);
 wrap!(Jws, JwsError);
 wrap!(Jwt, JwtError);
+wrap!(Scope, ScopeError);
 
 /// Base64url input was not strict, unpadded, canonical base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

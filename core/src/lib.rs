@@ -13,6 +13,7 @@ pub mod jws;
 pub mod jwt;
 pub mod pkce;
 pub mod provider;
+pub mod scope;
 pub mod sign;
 
 pub use error::Error;

@@ -51,6 +51,12 @@ fn every_code_is_documented_once() {
     assert_eq!(documented.len(), table.len(), "a code is listed twice");
     let undocumented: Vec<_> = source.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&source).collect();
-    assert!(undocumented.is_empty(), "codes missing from README.md: {undocumented:?}");
-    assert!(stale.is_empty(), "README.md lists codes the source no longer has: {stale:?}");
+    assert!(
+        undocumented.is_empty(),
+        "codes missing from README.md: {undocumented:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "README.md lists codes the source no longer has: {stale:?}"
+    );
 }

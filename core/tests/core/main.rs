@@ -18,5 +18,6 @@ mod jws;
 mod jwt;
 mod pkce;
 mod props;
+mod scope;
 mod vectors;
 mod wycheproof;
