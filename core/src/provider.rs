@@ -4,7 +4,7 @@
 //! a [`Verifier`] only answers whether a signature verifies, and a [`Signer`] only
 //! signs. Providers:
 //! - [`rustcrypto`] (always present, `no_std`): pure Rust (`p256`, `p384`, `rsa`);
-//! - [`ring`] (feature `ring`, native targets): for servers where native speed matters;
+//! - `ring` (feature `ring`, native targets): for servers where native speed matters;
 //! - WebCrypto, in the WASM package: asynchronous, so it calls the steps of
 //!   [`crate::jws`] itself instead of implementing [`Verifier`].
 
