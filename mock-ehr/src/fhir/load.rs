@@ -166,9 +166,12 @@ impl Loader {
             };
             let resource: Value =
                 serde_json::from_str(line).map_err(|e| err(&at, format!("not valid JSON: {e}")))?;
-            let checked = check(&resource).map_err(|r| err(&at, r))?;
+            let checked = check(&resource).map_err(|r| err(&labelled(&at, &resource), r))?;
             let Some(id) = checked.id else {
-                return Err(err(&at, "the resource has no id".into()));
+                return Err(err(
+                    &labelled(&at, &resource),
+                    "the resource has no id".into(),
+                ));
             };
             at = format!("{at} ({}/{id})", checked.ty);
             self.insert(&checked.ty, &id, resource, &at)
