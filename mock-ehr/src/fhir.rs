@@ -3,7 +3,7 @@
 //! - [`data`]: deterministic synthetic patients and their records, generated in code.
 //! - [`store`]: an in-memory versioned store (read, vread, create, conditional create,
 //!   update with `If-Match`, delete, history) that validates every write.
-//! - [`search`]: FHIR search over the store, returning `searchset` Bundles with paging.
+//! - [`mod@search`]: FHIR search over the store, returning `searchset` Bundles with paging.
 //! - [`access`]: the hook for the security layer: patient-compartment membership
 //!   ([`access::patients_of`]) and mandatory filters ([`access::Access`]) that every
 //!   search, include and conditional create honours.
@@ -23,11 +23,13 @@ mod params;
 mod query;
 pub mod search;
 pub mod store;
+mod validate;
 
 pub use access::{Access, Filter, PatientLink, patients_of};
 pub use error::FhirError;
 pub use search::{SearchResult, search};
 pub use store::{Store, Version, Write, WriteStatus};
+pub use validate::validate_resource;
 
 /// The longest id this server accepts: 64 characters, as the R4 `id` datatype allows.
 pub const MAX_ID_LEN: usize = 64;

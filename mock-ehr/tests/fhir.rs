@@ -5,12 +5,16 @@ extern crate alloc;
 
 #[path = "fhir/access.rs"]
 mod access;
+#[path = "fhir/conditional.rs"]
+mod conditional;
 #[path = "fhir/data.rs"]
 mod data;
 #[path = "fhir/date.rs"]
 mod date;
 #[path = "fhir/load.rs"]
 mod load;
+#[path = "fhir/paging.rs"]
+mod paging;
 #[path = "fhir/search.rs"]
 mod search;
 #[path = "fhir/store.rs"]

@@ -28,8 +28,7 @@ use serde_json::Value;
 use crate::fhir::access::Access;
 use crate::fhir::error::clip;
 use crate::fhir::search::{self, SearchQuery};
-use crate::fhir::store::validate_resource;
-use crate::fhir::{FhirError, Store, is_resource_type, valid_id};
+use crate::fhir::{FhirError, Store, is_resource_type, valid_id, validate_resource};
 
 /// Why a fixture load was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 
 use mock_ehr::fhir::data::{self, ALL_PATIENTS_GROUP, GENERATED_AT, PATIENT_COUNT};
-use mock_ehr::fhir::store::validate_resource;
+use mock_ehr::fhir::validate_resource;
 use mock_ehr::fhir::{Store, parse_local_reference, valid_id};
 use serde_json::Value;
 
