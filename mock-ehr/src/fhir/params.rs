@@ -342,12 +342,25 @@ impl Clause {
                 if let Some(m) = modifier {
                     return Err(unsupported_modifier(m));
                 }
-                Test::Token(
-                    parts
+                let tokens: Vec<TokenValue> = parts
+                    .iter()
+                    .map(|v| parse_token(name, v))
+                    .collect::<Result<_, _>>()?;
+                // `_id` values are logical ids: anything else can never match.
+                if name == "_id"
+                    && let Some(bad) = tokens
                         .iter()
-                        .map(|v| parse_token(name, v))
-                        .collect::<Result<_, _>>()?,
-                )
+                        .find(|t| t.system.is_some() || !t.code.as_deref().is_some_and(valid_id))
+                {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "'{}' is not a valid id",
+                            clip(bad.code.as_deref().unwrap_or(""))
+                        ),
+                    ));
+                }
+                Test::Token(tokens)
             }
             Ref(target) => {
                 let target = match modifier {

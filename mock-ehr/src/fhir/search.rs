@@ -28,7 +28,7 @@
 //!
 //! Result parameters: `_count` (default [`DEFAULT_COUNT`]; larger values are capped at
 //! [`MAX_COUNT`]; `0` gives only `total`), `_offset` (the paging cursor the `next` and
-//! `prev` links use), `_sort` (comma-separated, `-` for descending, on `_id`,
+//! `previous` links use), `_sort` (comma-separated, `-` for descending, on `_id`,
 //! `_lastUpdated` and the type's date and string parameters; missing values last),
 //! `_include=Type:param[:Target]` on the type's reference parameters.
 //!
@@ -364,7 +364,7 @@ pub(crate) fn matching<'a>(
 /// permitted matches only.
 ///
 /// The Bundle has `type` `searchset`, `total`, a `self` link (the recognised
-/// parameters, the effective `_count` and `_offset`), `next` and `prev` links when
+/// parameters, the effective `_count` and `_offset`), `next` and `previous` links when
 /// there are such pages (same query, other `_offset`), and entries with `fullUrl`,
 /// `resource` and `search.mode` (`match`, then `include`).
 ///
@@ -379,12 +379,15 @@ pub fn search(
     access: &Access,
 ) -> Result<SearchResult, FhirError> {
     let base = base.trim_end_matches('/');
-    let q = SearchQuery::parse(resource_type, query)?;
+    if !is_resource_type(resource_type) {
+        return Err(FhirError::UnknownType(resource_type.into()));
+    }
     if !access.permits_type(resource_type) {
         return Err(FhirError::Forbidden(format!(
             "this access does not cover {resource_type}"
         )));
     }
+    let q = SearchQuery::parse(resource_type, query)?;
     let mut found = matching(store, &q, access);
     if !q.sort.is_empty() {
         let mut keyed: Vec<(Vec<Option<SortValue>>, &Value)> = found

@@ -290,6 +290,9 @@ fn a_type_without_a_grant_is_forbidden() {
         .allow("Observation", &[compartment("pat-003")])
         .unwrap();
     let err = search(&store, BASE, "Condition", "", &access).unwrap_err();
+    // Refused before the query is even read.
+    let bad_query = search(&store, BASE, "Condition", "_count=abc", &access).unwrap_err();
+    assert_eq!(bad_query.status(), 403);
     assert!(matches!(err, FhirError::Forbidden(_)));
     assert_eq!((err.status(), err.issue_type()), (403, "forbidden"));
     assert!(!access.permits_type("Condition"));

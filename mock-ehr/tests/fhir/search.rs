@@ -383,6 +383,9 @@ fn bad_values_of_known_parameters_are_400() {
         ("Observation", "date=xx2023"),
         ("Observation", "date=yesterday"),
         ("Patient", "family="),
+        ("Patient", "_id=../pat-003"),
+        ("Patient", "_id=pat-003,a/b"),
+        ("Patient", "_id=x|pat-003"),
         ("Patient", "name=%zz"),
         ("Patient", "name=%FF"),
     ] {
