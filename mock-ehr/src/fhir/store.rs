@@ -1,7 +1,7 @@
 //! An in-memory, versioned FHIR resource store ([R4 RESTful API]).
 //!
 //! Resources are `serde_json::Value`s keyed by (type, id), each with its full version
-//! history. Every write is checked first ([`validate_resource`](crate::fhir::validate_resource),
+//! history. Every write is checked first ([`validate_resource`],
 //! ids, preconditions) and
 //! then applied whole: a refused write changes nothing. The clock is a parameter
 //! (`now`, seconds since the Unix epoch) and becomes `meta.lastUpdated`.
