@@ -82,7 +82,8 @@ async fn set_clock(
         (Some(a), None) => state.clock.advance(a),
         (None, Some(o)) => state.clock.set_offset(o),
         _ => {
-            return AppError::admin("give exactly one of advance_secs, offset_secs").into_response();
+            return AppError::admin("give exactly one of advance_secs, offset_secs")
+                .into_response();
         }
     }
     clock(State(state)).await.into_response()

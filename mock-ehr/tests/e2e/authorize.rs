@@ -25,15 +25,36 @@ async fn auto_approve_redirects_with_code_state_and_iss() {
 #[tokio::test]
 async fn unknown_client_or_unregistered_redirect_never_redirects() {
     let ehr = Ehr::auto();
-    ehr.authorize("nobody", SCOPE, &[]).await.assert_error_page();
-    ehr.authorize("demo-app", SCOPE, &[("redirect_uri", "http://evil.example/cb")]).await.assert_error_page();
+    ehr.authorize("nobody", SCOPE, &[])
+        .await
+        .assert_error_page();
+    ehr.authorize(
+        "demo-app",
+        SCOPE,
+        &[("redirect_uri", "http://evil.example/cb")],
+    )
+    .await
+    .assert_error_page();
     // A registered URI with something appended is not an exact match.
-    ehr.authorize("demo-app", SCOPE, &[("redirect_uri", "http://localhost:3000/callback/x")]).await.assert_error_page();
+    ehr.authorize(
+        "demo-app",
+        SCOPE,
+        &[("redirect_uri", "http://localhost:3000/callback/x")],
+    )
+    .await
+    .assert_error_page();
     // Repeated redirect_uri: refused with a page too.
-    let q = format!("{}&redirect_uri=http%3A%2F%2Fevil.example%2Fcb", form(&[("client_id", "demo-app"), ("redirect_uri", REDIRECT)]));
-    ehr.get(&format!("/authorize?{q}")).await.assert_error_page();
+    let q = format!(
+        "{}&redirect_uri=http%3A%2F%2Fevil.example%2Fcb",
+        form(&[("client_id", "demo-app"), ("redirect_uri", REDIRECT)])
+    );
+    ehr.get(&format!("/authorize?{q}"))
+        .await
+        .assert_error_page();
     // The backend client has no redirect URIs at all.
-    ehr.authorize("demo-backend", SCOPE, &[]).await.assert_error_page();
+    ehr.authorize("demo-backend", SCOPE, &[])
+        .await
+        .assert_error_page();
 }
 
 #[tokio::test]
@@ -50,7 +71,10 @@ async fn refusals_redirect_with_error_state_and_iss() {
         (&[("aud", "")], "invalid_request"),
         (&[("scope", "")], "invalid_scope"),
         (&[("scope", "system/*.rs")], "invalid_scope"),
-        (&[("launch", "no-such-launch"), ("scope", "launch openid")], "invalid_request"),
+        (
+            &[("launch", "no-such-launch"), ("scope", "launch openid")],
+            "invalid_request",
+        ),
         (&[("scope", "launch openid")], "invalid_request"),
     ];
     for (extra, code) in cases {
@@ -77,15 +101,23 @@ async fn repeated_parameter_redirects_invalid_request() {
     let ehr = Ehr::auto();
     let mut pairs = authorize_params("demo-app", SCOPE);
     pairs.push(("scope".into(), "openid".into()));
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    ehr.get(&format!("/authorize?{}", form(&pairs))).await.assert_error_redirect("invalid_request");
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    ehr.get(&format!("/authorize?{}", form(&pairs)))
+        .await
+        .assert_error_redirect("invalid_request");
 }
 
 #[tokio::test]
 async fn post_form_works_like_get() {
     let ehr = Ehr::auto();
     let pairs = authorize_params("demo-app", SCOPE);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let res = ehr.post_form("/authorize", &pairs).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(res.location_query().contains_key("code"));
@@ -95,20 +127,28 @@ async fn post_form_works_like_get() {
 async fn login_hint_selects_user_or_patient() {
     let ehr = Ehr::auto();
     let t = {
-        let code = ehr.code("demo-app", SCOPE, &[("login_hint", "Patient/pat-007")]).await;
+        let code = ehr
+            .code("demo-app", SCOPE, &[("login_hint", "Patient/pat-007")])
+            .await;
         ehr.exchange(&code).await.json()
     };
     assert_eq!(t["patient"], "pat-007");
-    let code = ehr.code("demo-app", SCOPE, &[("login_hint", "jane.doe")]).await;
+    let code = ehr
+        .code("demo-app", SCOPE, &[("login_hint", "jane.doe")])
+        .await;
     let t = ehr.exchange(&code).await.json();
     assert_eq!(t["patient"], "pat-001");
     let ehr2 = Ehr::auto();
-    ehr2.authorize("demo-app", SCOPE, &[("login_hint", "nobody")]).await.assert_error_redirect("access_denied");
+    ehr2.authorize("demo-app", SCOPE, &[("login_hint", "nobody")])
+        .await
+        .assert_error_redirect("access_denied");
 }
 
 #[tokio::test]
 async fn unknown_parameters_are_ignored_as_rfc6749_requires() {
     let ehr = Ehr::auto();
-    let res = ehr.authorize("demo-app", SCOPE, &[("x-extension", "1")]).await;
+    let res = ehr
+        .authorize("demo-app", SCOPE, &[("x-extension", "1")])
+        .await;
     assert!(res.location_query().contains_key("code"));
 }

@@ -54,19 +54,30 @@ impl Ehr {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes();
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Resp {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn post_form(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
         self.post_form_with(uri, pairs, &[]).await
     }
 
-    pub async fn post_form_with(&self, uri: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Resp {
-        let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    pub async fn post_form_with(
+        &self,
+        uri: &str,
+        pairs: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -87,7 +98,9 @@ impl Ehr {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
         let q = res.location_query();
         assert_eq!(q.get("state").map(String::as_str), Some("st-1"));
-        q.get("code").cloned().unwrap_or_else(|| panic!("no code: {q:?}"))
+        q.get("code")
+            .cloned()
+            .unwrap_or_else(|| panic!("no code: {q:?}"))
     }
 
     pub async fn authorize(&self, client_id: &str, scope: &str, extra: &[(&str, &str)]) -> Resp {
@@ -96,7 +109,10 @@ impl Ehr {
             pairs.retain(|(n, _)| n != k);
             pairs.push((k.to_string(), v.to_string()));
         }
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         self.get(&format!("/authorize?{}", form(&pairs))).await
     }
 
@@ -136,7 +152,10 @@ impl Ehr {
     }
 
     pub async fn audit(&self) -> Vec<Value> {
-        self.get("/_admin/audit").await.json()["events"].as_array().unwrap().clone()
+        self.get("/_admin/audit").await.json()["events"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 }
 
@@ -166,7 +185,10 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 pub fn basic(id: &str, secret: &str) -> String {
     use base64ct::{Base64, Encoding};
-    format!("Basic {}", Base64::encode_string(format!("{id}:{secret}").as_bytes()))
+    format!(
+        "Basic {}",
+        Base64::encode_string(format!("{id}:{secret}").as_bytes())
+    )
 }
 
 #[derive(Debug)]
@@ -190,18 +212,25 @@ impl Resp {
     }
 
     pub fn location(&self) -> &str {
-        self.header("location").unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
+        self.header("location")
+            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
     }
 
     pub fn location_query(&self) -> HashMap<String, String> {
         let loc = self.location();
         let query = loc.split_once('?').map(|(_, q)| q).unwrap_or("");
-        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     /// Asserts an OAuth JSON error with this code.
     pub fn assert_oauth_error(&self, code: &str) {
-        assert!(self.status.is_client_error() || self.status.is_server_error(), "{}", self.status);
+        assert!(
+            self.status.is_client_error() || self.status.is_server_error(),
+            "{}",
+            self.status
+        );
         let body = self.json();
         assert_eq!(body["error"], code, "{body}");
         assert!(body["error_description"].is_string());
@@ -223,19 +252,40 @@ impl Resp {
     pub fn assert_error_page(&self) {
         assert!(self.status.is_client_error(), "{}", self.status);
         assert!(self.header("location").is_none());
-        assert!(self.header("content-type").unwrap().starts_with("text/html"));
+        assert!(
+            self.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
     }
 }
 
 /// Verifies a token of the server with the core: signature by the published JWKS.
-pub fn verify_with_core(ehr: &Ehr, jwks: &Value, token: &str, aud: &str, algs: &[Algorithm]) -> Map<String, Value> {
+pub fn verify_with_core(
+    ehr: &Ehr,
+    jwks: &Value,
+    token: &str,
+    aud: &str,
+    algs: &[Algorithm],
+) -> Map<String, Value> {
     let keys = JwkSet::from_value(jwks).unwrap();
     let v = Validation::new([BASE], [aud]).algorithms(algs);
-    jwt::verify(token, &keys, &v, &Ring, ehr.now()).unwrap().claims.into_raw()
+    jwt::verify(token, &keys, &v, &Ring, ehr.now())
+        .unwrap()
+        .claims
+        .into_raw()
 }
 
 /// A signed client assertion.
-pub fn assertion<S: Signer + ?Sized>(signer: &S, kid: &str, client_id: &str, aud: &str, now: i64, jti: &str, lifetime: i64) -> String {
+pub fn assertion<S: Signer + ?Sized>(
+    signer: &S,
+    kid: &str,
+    client_id: &str,
+    aud: &str,
+    now: i64,
+    jti: &str,
+    lifetime: i64,
+) -> String {
     let mut claims = Map::new();
     claims.insert("iss".into(), client_id.into());
     claims.insert("sub".into(), client_id.into());
@@ -268,6 +318,8 @@ pub fn backend_client(id: &str, jwks: Value) -> ClientConfig {
 }
 
 pub fn config_with(clients: Vec<ClientConfig>) -> Config {
-    Config { clients, ..Config::default() }
+    Config {
+        clients,
+        ..Config::default()
+    }
 }
-

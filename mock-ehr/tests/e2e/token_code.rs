@@ -22,14 +22,26 @@ async fn code_exchange_returns_signed_tokens_and_context() {
     assert!(t["refresh_token"].is_string());
     assert!(t["expires_in"].as_i64().unwrap() > 0);
     let jwks = ehr.get("/jwks.json").await.json();
-    let at = verify_with_core(&ehr, &jwks, t["access_token"].as_str().unwrap(), FHIR, &[Algorithm::Es256]);
+    let at = verify_with_core(
+        &ehr,
+        &jwks,
+        t["access_token"].as_str().unwrap(),
+        FHIR,
+        &[Algorithm::Es256],
+    );
     assert_eq!(at["client_id"], "demo-app");
     assert_eq!(at["scope"], SCOPE);
     assert_eq!(at["patient"], "pat-001");
     assert_eq!(at["sub"], "dr.smith");
     assert_eq!(at["fhirUser"], format!("{FHIR}/Practitioner/prac-001"));
     assert!(at["jti"].is_string() && at["iat"].is_i64());
-    let id = verify_with_core(&ehr, &jwks, t["id_token"].as_str().unwrap(), "demo-app", &[Algorithm::Rs256]);
+    let id = verify_with_core(
+        &ehr,
+        &jwks,
+        t["id_token"].as_str().unwrap(),
+        "demo-app",
+        &[Algorithm::Rs256],
+    );
     assert_eq!(id["nonce"], "n-123");
     assert_eq!(id["fhirUser"], format!("{FHIR}/Practitioner/prac-001"));
     assert_eq!(id["sub"], "dr.smith");
@@ -60,12 +72,24 @@ async fn code_is_single_use_and_replay_revokes_the_grant() {
     let t = ehr.exchange(&code).await.json();
     let at = t["access_token"].as_str().unwrap();
     assert_eq!(ehr.introspect(at).await["active"], true);
-    ehr.exchange(&code).await.assert_oauth_error("invalid_grant");
-    assert_eq!(ehr.introspect(at).await, serde_json::json!({"active": false}));
-    let rt = t["refresh_token"].as_str().unwrap();
-    ehr.post_form("/token", &[("grant_type", "refresh_token"), ("refresh_token", rt), ("client_id", "demo-app")])
+    ehr.exchange(&code)
         .await
         .assert_oauth_error("invalid_grant");
+    assert_eq!(
+        ehr.introspect(at).await,
+        serde_json::json!({"active": false})
+    );
+    let rt = t["refresh_token"].as_str().unwrap();
+    ehr.post_form(
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt),
+            ("client_id", "demo-app"),
+        ],
+    )
+    .await
+    .assert_oauth_error("invalid_grant");
 }
 
 #[tokio::test]
@@ -73,7 +97,9 @@ async fn code_expires_after_60_seconds() {
     let ehr = Ehr::auto();
     let code = ehr.code("demo-app", SCOPE, &[]).await;
     ehr.state.clock().advance(60);
-    ehr.exchange(&code).await.assert_oauth_error("invalid_grant");
+    ehr.exchange(&code)
+        .await
+        .assert_oauth_error("invalid_grant");
 }
 
 #[tokio::test]
@@ -92,8 +118,16 @@ async fn code_is_bound_to_client_redirect_and_verifier() {
         p
     };
     for (k, v, err) in [
-        ("redirect_uri", "http://127.0.0.1:3000/callback", "invalid_grant"),
-        ("code_verifier", "wrong-verifier-wrong-verifier-wrong-verifier-0", "invalid_grant"),
+        (
+            "redirect_uri",
+            "http://127.0.0.1:3000/callback",
+            "invalid_grant",
+        ),
+        (
+            "code_verifier",
+            "wrong-verifier-wrong-verifier-wrong-verifier-0",
+            "invalid_grant",
+        ),
         ("code_verifier", "short", "invalid_grant"),
         ("code_verifier", "", "invalid_request"),
     ] {
@@ -104,9 +138,13 @@ async fn code_is_bound_to_client_redirect_and_verifier() {
     // Another client (authenticated) presenting the code.
     let mut p = base("client_id", "demo-confidential");
     p.push(("code", &code));
-    ehr.post_form_with("/token", &p, &[("authorization", &basic("demo-confidential", "demo-secret"))])
-        .await
-        .assert_oauth_error("invalid_grant");
+    ehr.post_form_with(
+        "/token",
+        &p,
+        &[("authorization", &basic("demo-confidential", "demo-secret"))],
+    )
+    .await
+    .assert_oauth_error("invalid_grant");
     // None of the refusals used the code up.
     assert_eq!(ehr.exchange(&code).await.status, StatusCode::OK);
 }
@@ -121,31 +159,89 @@ async fn confidential_client_authenticates_with_basic() {
         ("redirect_uri", REDIRECT),
         ("code_verifier", VERIFIER),
     ];
-    let wrong = ehr.post_form_with("/token", &p, &[("authorization", &basic("demo-confidential", "nope"))]).await;
+    let wrong = ehr
+        .post_form_with(
+            "/token",
+            &p,
+            &[("authorization", &basic("demo-confidential", "nope"))],
+        )
+        .await;
     wrong.assert_oauth_error("invalid_client");
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.header("www-authenticate").is_some());
-    let no_auth = ehr.post_form("/token", &[p.as_slice(), &[("client_id", "demo-confidential")]].concat()).await;
+    let no_auth = ehr
+        .post_form(
+            "/token",
+            &[p.as_slice(), &[("client_id", "demo-confidential")]].concat(),
+        )
+        .await;
     no_auth.assert_oauth_error("invalid_client");
-    let ok = ehr.post_form_with("/token", &p, &[("authorization", &basic("demo-confidential", "demo-secret"))]).await;
+    let ok = ehr
+        .post_form_with(
+            "/token",
+            &p,
+            &[("authorization", &basic("demo-confidential", "demo-secret"))],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
-    let fails: Vec<_> = ehr.audit().await.into_iter().filter(|e| e["event"] == "client_auth").collect();
+    let fails: Vec<_> = ehr
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e["event"] == "client_auth")
+        .collect();
     assert_eq!(fails.len(), 2);
-    assert!(fails[1]["detail"].as_str().unwrap().contains("consecutive failures: 2"));
+    assert!(
+        fails[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("consecutive failures: 2")
+    );
 }
 
 #[tokio::test]
 async fn token_endpoint_refusals() {
     let ehr = Ehr::auto();
-    ehr.post_form("/token", &[("grant_type", "password"), ("client_id", "demo-app")]).await.assert_oauth_error("unsupported_grant_type");
-    ehr.post_form("/token", &[("client_id", "demo-app")]).await.assert_oauth_error("invalid_request");
-    ehr.post_form("/token", &[("grant_type", "authorization_code"), ("client_id", "nobody")]).await.assert_oauth_error("invalid_client");
-    ehr.post_form("/token", &[("grant_type", "authorization_code"), ("client_id", "demo-app"), ("code", "x"), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+    ehr.post_form(
+        "/token",
+        &[("grant_type", "password"), ("client_id", "demo-app")],
+    )
+    .await
+    .assert_oauth_error("unsupported_grant_type");
+    ehr.post_form("/token", &[("client_id", "demo-app")])
         .await
-        .assert_oauth_error("invalid_grant");
-    ehr.post_form("/token", &[("grant_type", "client_credentials"), ("client_id", "demo-app"), ("scope", "system/*.rs")])
-        .await
-        .assert_oauth_error("unauthorized_client");
+        .assert_oauth_error("invalid_request");
+    ehr.post_form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "nobody"),
+        ],
+    )
+    .await
+    .assert_oauth_error("invalid_client");
+    ehr.post_form(
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "demo-app"),
+            ("code", "x"),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+    .assert_oauth_error("invalid_grant");
+    ehr.post_form(
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-app"),
+            ("scope", "system/*.rs"),
+        ],
+    )
+    .await
+    .assert_oauth_error("unauthorized_client");
 }
 
 #[tokio::test]
@@ -164,17 +260,37 @@ async fn ehr_launch_carries_context_into_the_token_response() {
         .json();
     let id = launch["launch"].as_str().unwrap();
     assert_eq!(launch["iss"], FHIR);
-    let code = ehr.code("demo-app", "launch openid fhirUser patient/*.rs", &[("launch", id)]).await;
+    let code = ehr
+        .code(
+            "demo-app",
+            "launch openid fhirUser patient/*.rs",
+            &[("launch", id)],
+        )
+        .await;
     let t = ehr.exchange(&code).await.json();
     assert_eq!(t["patient"], "pat-003");
     assert_eq!(t["encounter"], "enc-9");
-    assert_eq!(t["fhirContext"], serde_json::json!([{"reference": "Observation/obs-1"}]));
+    assert_eq!(
+        t["fhirContext"],
+        serde_json::json!([{"reference": "Observation/obs-1"}])
+    );
     assert_eq!(t["need_patient_banner"], false);
     assert_eq!(t["smart_style_url"], "http://localhost:3000/style.json");
     let jwks = ehr.get("/jwks.json").await.json();
-    let id_token = verify_with_core(&ehr, &jwks, t["id_token"].as_str().unwrap(), "demo-app", &[Algorithm::Rs256]);
-    assert_eq!(id_token["fhirUser"], format!("{FHIR}/Practitioner/prac-002"));
+    let id_token = verify_with_core(
+        &ehr,
+        &jwks,
+        t["id_token"].as_str().unwrap(),
+        "demo-app",
+        &[Algorithm::Rs256],
+    );
+    assert_eq!(
+        id_token["fhirUser"],
+        format!("{FHIR}/Practitioner/prac-002")
+    );
     // The launch expires.
     ehr.state.clock().advance(3600);
-    ehr.authorize("demo-app", "launch openid", &[("launch", id)]).await.assert_error_redirect("invalid_request");
+    ehr.authorize("demo-app", "launch openid", &[("launch", id)])
+        .await
+        .assert_error_redirect("invalid_request");
 }
