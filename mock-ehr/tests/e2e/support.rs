@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use mock_ehr::{AppState, ClientAuthMethod, ClientConfig, Config, MockEhr};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use smartgate_core::jws::Algorithm;
 use smartgate_core::jwt::{self, Validation};
 use smartgate_core::pkce;
