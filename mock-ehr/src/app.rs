@@ -20,6 +20,8 @@ pub mod paths {
     pub const REVOKE: &str = "/revoke";
     /// Pushed authorization requests (RFC 9126).
     pub const PAR: &str = "/par";
+    /// Dynamic client registration (RFC 7591).
+    pub const REGISTER: &str = "/register";
     /// The server's JWK Set.
     pub const JWKS: &str = "/jwks.json";
     /// The EHR's launch page.
@@ -45,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::introspect::router(&state))
         .merge(crate::revoke::router(&state))
         .merge(crate::par::router(&state))
+        .merge(crate::register::router(&state))
         .merge(crate::launch::router());
     if state.settings.admin_enabled {
         router = router.merge(crate::admin::router());

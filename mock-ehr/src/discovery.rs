@@ -100,6 +100,7 @@ pub(crate) fn smart_configuration_json(state: &AppState) -> Value {
         "revocation_endpoint": urls.at(paths::REVOKE),
         "pushed_authorization_request_endpoint": urls.at(paths::PAR),
         "require_pushed_authorization_requests": false,
+        "registration_endpoint": urls.at(paths::REGISTER),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": auth_methods(),
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
@@ -125,6 +126,7 @@ async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {
         "introspection_endpoint": urls.at(paths::INTROSPECT),
         "revocation_endpoint": urls.at(paths::REVOKE),
         "pushed_authorization_request_endpoint": urls.at(paths::PAR),
+        "registration_endpoint": urls.at(paths::REGISTER),
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
@@ -154,6 +156,7 @@ pub(crate) fn security_json(state: &AppState) -> Value {
                 uri("token", paths::TOKEN),
                 uri("introspect", paths::INTROSPECT),
                 uri("revoke", paths::REVOKE),
+                uri("register", paths::REGISTER),
             ],
         }],
         "service": [{

@@ -40,6 +40,7 @@ mod launch;
 mod pages;
 mod par;
 mod ratelimit;
+mod register;
 mod revoke;
 mod scopes;
 mod server;

@@ -32,6 +32,8 @@ mod introspect_revoke;
 mod par;
 #[path = "e2e/refresh.rs"]
 mod refresh;
+#[path = "e2e/register.rs"]
+mod register;
 #[path = "e2e/socket.rs"]
 mod socket;
 #[path = "e2e/token_code.rs"]

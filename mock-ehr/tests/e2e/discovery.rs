@@ -29,7 +29,6 @@ async fn smart_configuration_lists_what_exists_and_nothing_else() {
     }
     // Not implemented yet, so not advertised.
     assert!(c.get("dpop_signing_alg_values_supported").is_none());
-    assert!(c.get("registration_endpoint").is_none());
     // Every advertised endpoint answers (not 404).
     for key in [
         "token_endpoint",
