@@ -168,7 +168,18 @@ async fn authorize_inner(state: &AppState, input: &[u8]) -> Result<Response, App
         params = crate::par::take(state, request_uri, &client_id)?;
         repeated = None;
     }
-    let (client_name, redirect_uri) = check_client(state, &params, repeated.as_deref())?;
+    let (client_name, redirect_uri) = match check_client(state, &params, repeated.as_deref()) {
+        Ok(found) => found,
+        Err(e) => {
+            let outcome = e.oauth_code().map_or("refused", |c| c.code());
+            state.audit(
+                AuditEvent::new("authorize", outcome)
+                    .client(&client_id)
+                    .detail("refused with an error page (client or redirect_uri)"),
+            );
+            return Err(e);
+        }
+    };
     let target = ErrorTarget {
         redirect_uri: redirect_uri.clone(),
         state: params.get("state").map(String::from),
