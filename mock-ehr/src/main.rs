@@ -87,7 +87,7 @@ fn main() -> ExitCode {
             }
         };
         print_banner(&ehr, cli.auto_approve, !cli.no_admin);
-        let _ = tokio::signal::ctrl_c().await;
+        shutdown_signal().await;
         match ehr.shutdown().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -96,6 +96,28 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what container runtimes and CI send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool) {
@@ -135,5 +157,5 @@ fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool) {
         "Backend client:  client_id=demo-backend (private_key_jwt ES384, kid {})",
         builtin::DEMO_BACKEND_KID
     );
-    println!("Stop with Ctrl-C.");
+    println!("Stop with Ctrl-C (or SIGTERM).");
 }
