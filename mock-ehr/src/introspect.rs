@@ -1,6 +1,7 @@
 //! Token introspection (RFC 7662) with SMART's introspection profile.
 //!
-//! The caller authenticates as a client (any method of [`crate::client_auth`]) or
+//! The caller authenticates as a confidential client (`client_secret_basic` or
+//! `private_key_jwt`; a public client's bare `client_id` is refused) or
 //! with `Authorization: Bearer` and an active access token. An active access token
 //! reports `active`, `scope`, `client_id`, `exp`, `iat`, `token_type`, the launch
 //! context (`patient`, `encounter`, `fhirContext`), `fhirUser`, and `iss`/`sub` when
@@ -19,6 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::app::paths;
 use crate::audit::AuditEvent;
 use crate::client_auth;
+use crate::config::ClientAuthMethod;
 use crate::cors;
 use crate::error::{AppError, OAuthError, no_store};
 use crate::faults;
@@ -69,10 +71,16 @@ async fn handle(state: &AppState, form: Result<OAuthForm, AppError>) -> Result<V
                 urls.at(paths::INTROSPECT),
                 urls.issuer().to_string(),
             ];
-            client_auth::authenticate(state, &headers, &params, &audiences)
+            let client = client_auth::authenticate(state, &headers, &params, &audiences)
                 .await?
-                .client
-                .id
+                .client;
+            if client.auth == ClientAuthMethod::None {
+                // A client_id alone proves nothing: introspection needs a real credential.
+                return Err(AppError::invalid_client(
+                    "public clients may not introspect; authenticate or use a Bearer token",
+                ));
+            }
+            client.id
         }
     };
     let token = params.require("token")?;

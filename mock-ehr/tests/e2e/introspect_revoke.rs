@@ -41,6 +41,9 @@ async fn introspection_needs_an_authenticated_caller() {
     ehr.post_form("/introspect", &[("token", at)])
         .await
         .assert_oauth_error("invalid_client");
+    ehr.post_form("/introspect", &[("token", at), ("client_id", "demo-app")])
+        .await
+        .assert_oauth_error("invalid_client");
     let bad = ehr
         .post_form_with(
             "/introspect",
