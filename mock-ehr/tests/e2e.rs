@@ -1,5 +1,6 @@
-//! End-to-end tests of the mock EHR's authorization server: per endpoint through
-//! `tower::ServiceExt::oneshot`, and whole flows over a real socket.
+//! The mock EHR's tests, one binary: the authorization server per endpoint through
+//! `tower::ServiceExt::oneshot` and whole flows over a real socket, and the FHIR data
+//! layer (`fhir`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,8 +12,13 @@
     unreachable_pub
 )]
 
+extern crate alloc;
+
 #[path = "e2e/support.rs"]
 mod support;
+
+// The FHIR data layer (no HTTP): its own tree of modules under fhir/.
+mod fhir;
 
 #[path = "e2e/admin.rs"]
 mod admin;
