@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::dpop::DpopError;
+use crate::guard::GuardError;
 use crate::jwk::JwkError;
 use crate::jws::JwsError;
 use crate::jwt::JwtError;
@@ -27,6 +29,10 @@ pub enum Error {
     Jws(JwsError),
     /// A JWT's claims were refused.
     Jwt(JwtError),
+    /// A DPoP proof or key binding was refused.
+    Dpop(DpopError),
+    /// The resource-server guard refused a request's credentials.
+    Guard(GuardError),
     /// An input exceeded a documented size cap (the text names the input).
     TooLarge(&'static str),
     /// A provider failed to sign.
@@ -46,6 +52,8 @@ impl Error {
             Self::Jwk(e) => e.code(),
             Self::Jws(e) => e.code(),
             Self::Jwt(e) => e.code(),
+            Self::Dpop(e) => e.code(),
+            Self::Guard(e) => e.code(),
             Self::TooLarge(_) => "ERR_INPUT_TOO_LARGE",
             Self::SigningFailed => "ERR_SIGNING_FAILED",
             Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
@@ -62,6 +70,8 @@ impl fmt::Display for Error {
             Self::Jwk(e) => e.fmt(f),
             Self::Jws(e) => e.fmt(f),
             Self::Jwt(e) => e.fmt(f),
+            Self::Dpop(e) => e.fmt(f),
+            Self::Guard(e) => e.fmt(f),
             Self::TooLarge(what) => write!(f, "{what} exceeds its documented size limit"),
             Self::SigningFailed => f.write_str("the crypto provider failed to sign"),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
@@ -86,6 +96,8 @@ wrap!(Pkce, PkceError);
 wrap!(Jwk, JwkError);
 wrap!(Jws, JwsError);
 wrap!(Jwt, JwtError);
+wrap!(Dpop, DpopError);
+wrap!(Guard, GuardError);
 
 /// Base64url input was not strict, unpadded, canonical base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
