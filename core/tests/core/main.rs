@@ -12,6 +12,8 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod common;
+mod dpop;
+mod guard;
 mod jwk;
 mod jws;
 mod jwt;
