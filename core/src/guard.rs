@@ -512,8 +512,8 @@ enum Target {
     Proof,
 }
 
-/// One request, as the guard sees it.
-#[derive(Debug, Clone, Copy)]
+/// One request, as the guard sees it. Its `Debug` output leaves out the credentials.
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     method: &'a str,
     url: &'a str,
@@ -521,6 +521,23 @@ pub struct Request<'a> {
     authorization: Option<&'a str>,
     dpop: Option<&'a str>,
     client_certificate_thumbprint: Option<&'a str>,
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |v: Option<&str>| v.map(|_| "..");
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("now", &self.now)
+            .field("authorization", &redacted(self.authorization))
+            .field("dpop", &redacted(self.dpop))
+            .field(
+                "client_certificate_thumbprint",
+                &self.client_certificate_thumbprint,
+            )
+            .finish()
+    }
 }
 
 impl<'a> Request<'a> {

@@ -2,29 +2,6 @@
 //! scheme-based normalisation of absolute `http` / `https` URLs, written out by hand
 //! (no `url` crate: `no_std`, and a small exact function is easier to check).
 //!
-//! [`normalize_htu`] maps a URL to `scheme://host[:port]/path`:
-//!
-//! - the scheme must be `http` or `https` (any case) followed by `//` and an authority;
-//!   it is lower-cased;
-//! - userinfo (`user@`) is refused (RFC 9110 section 4.2.4 forbids it in `http(s)` URIs);
-//! - the host must not be empty. A registered name or IPv4 address may hold unreserved
-//!   characters, sub-delimiters and percent-encodings, and is lower-cased; an IPv6
-//!   literal (`[::1]`) is parsed and printed in the RFC 5952 form (lower-case hex, no
-//!   leading zeros, the longest run of zero groups as `::`, always hex, never a dotted
-//!   IPv4 tail), so `[0:0::1]` and `[::1]` compare equal. Zone identifiers and
-//!   `IPvFuture` are refused;
-//! - the port, when present, must be decimal and at most 65535; an empty port or the
-//!   scheme's default (80 for `http`, 443 for `https`) is dropped, and leading zeros
-//!   go (`:0443` is `:443`);
-//! - the path: percent-encodings get upper-case hex, those of unreserved characters
-//!   are decoded (`%7e` is `~`), bytes that RFC 3986 does not allow in a path (space,
-//!   `"`, `|`, non-ASCII, ...) are percent-encoded as browsers do, then dot segments
-//!   are removed (RFC 3986 section 5.2.4; after decoding, so `%2E%2E` is `..`); an
-//!   empty path is `/`. `%2F` stays distinct from `/`, and case in the path matters;
-//! - query and fragment are dropped (RFC 9449 section 4.3, check 9).
-//!
-//! A malformed percent-encoding (`%4`, `%zz`) refuses the URL.
-//!
 //! [RFC 3986 section 6.2.2]: https://www.rfc-editor.org/rfc/rfc3986#section-6.2.2
 //! [section 6.2.3]: https://www.rfc-editor.org/rfc/rfc3986#section-6.2.3
 
@@ -38,9 +15,32 @@ use crate::error::Error;
 /// The longest URL (an `htu` or a request URL) accepted, in bytes.
 pub const MAX_URL_LEN: usize = 8 * 1024;
 
-/// Normalises an absolute `http` or `https` URL for comparison as a DPoP `htu` (see
-/// the [module docs](self)): the result is `scheme://host[:port]/path`, with no query
-/// and no fragment.
+/// Normalises an absolute `http` or `https` URL for comparison as a DPoP `htu`
+/// ([RFC 3986 section 6.2.2] and [section 6.2.3]), to `scheme://host[:port]/path`:
+///
+/// - the scheme must be `http` or `https` (any case) followed by `//` and an authority;
+///   it is lower-cased;
+/// - userinfo (`user@`) is refused (RFC 9110 section 4.2.4 forbids it in `http(s)` URIs);
+/// - the host must not be empty. A registered name or IPv4 address may hold unreserved
+///   characters, sub-delimiters and percent-encodings, and is lower-cased; an IPv6
+///   literal (`[::1]`) is parsed and printed in the RFC 5952 form (lower-case hex, no
+///   leading zeros, the longest run of zero groups as `::`, always hex, never a dotted
+///   IPv4 tail), so `[0:0::1]` and `[::1]` compare equal. Zone identifiers and
+///   `IPvFuture` are refused;
+/// - the port, when present, must be decimal and at most 65535; an empty port or the
+///   scheme's default (80 for `http`, 443 for `https`) is dropped, and leading zeros
+///   go (`:0443` is `:443`);
+/// - the path: percent-encodings get upper-case hex, those of unreserved characters
+///   are decoded (`%7e` is `~`), bytes that RFC 3986 does not allow in a path (space,
+///   `"`, `|`, non-ASCII, ...) are percent-encoded as browsers do, then dot segments
+///   are removed (RFC 3986 section 5.2.4; after decoding, so `%2E%2E` is `..`); an
+///   empty path is `/`. `%2F` stays distinct from `/`, and case in the path matters;
+/// - query and fragment are dropped (RFC 9449 section 4.3, check 9).
+///
+/// A malformed percent-encoding (`%4`, `%zz`) refuses the URL.
+///
+/// [RFC 3986 section 6.2.2]: https://www.rfc-editor.org/rfc/rfc3986#section-6.2.2
+/// [section 6.2.3]: https://www.rfc-editor.org/rfc/rfc3986#section-6.2.3
 ///
 /// # Errors
 /// `ERR_DPOP_HTU_INVALID` when `url` is not an absolute `http(s)` URL by the rules

@@ -964,3 +964,13 @@ fn _object(v: Value) -> Map<String, Value> {
 fn _nonce_policy_is_object_safe(p: &dyn NoncePolicy) -> String {
     p.current(NOW)
 }
+
+#[test]
+fn request_debug_leaves_out_credentials() {
+    let req = Request::new("GET", URL, NOW)
+        .authorization("Bearer secret-token")
+        .dpop("secret-proof");
+    let s = format!("{req:?}");
+    assert!(!s.contains("secret"), "{s}");
+    assert!(s.contains("GET"));
+}
