@@ -66,6 +66,7 @@ use core::fmt;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use crate::base64url;
 use crate::dpop::{
     self, DpopError, DpopValidation, NoncePolicy, ProofRequest, ReplayCache, ReplayCheck,
     SignatureCheck, UnverifiedProof,
@@ -570,9 +571,10 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// The base64url SHA-256 thumbprint of the DER client certificate of the TLS
-    /// connection (RFC 8705 section 3.1), as a TLS terminator or edge platform reports
-    /// it.
+    /// The SHA-256 thumbprint of the DER client certificate of the TLS connection
+    /// (RFC 8705 section 3.1), as a TLS terminator or edge platform reports it:
+    /// base64url (as in `x5t#S256`) or 64 hex digits of either case. Compared as
+    /// bytes with the token's `cnf["x5t#S256"]`.
     #[must_use]
     pub fn client_certificate_thumbprint(mut self, x5t_s256: &'a str) -> Self {
         self.client_certificate_thumbprint = Some(x5t_s256);
@@ -637,14 +639,13 @@ impl<'g, 'r> Pending<'g, 'r> {
             .map_err(token_error)?;
         let cnf = Confirmation::of(&claims).map_err(token_error)?;
         if let Some(x5t) = cnf.x5t_s256 {
-            match self.certificate {
-                None => return Err(token_error(GuardError::CertificateThumbprintMissing.into())),
-                Some(c) if !bool::from(c.as_bytes().ct_eq(x5t.as_bytes())) => {
-                    return Err(token_error(
-                        GuardError::CertificateThumbprintMismatch.into(),
-                    ));
-                }
-                Some(_) => {}
+            let Some(certificate) = self.certificate else {
+                return Err(token_error(GuardError::CertificateThumbprintMissing.into()));
+            };
+            if !same_certificate(certificate, x5t) {
+                return Err(token_error(
+                    GuardError::CertificateThumbprintMismatch.into(),
+                ));
             }
         }
         let bound = cnf.jkt.is_some();
@@ -676,6 +677,36 @@ impl<'g, 'r> Pending<'g, 'r> {
             }
         }
     }
+}
+
+/// Whether the connection's certificate thumbprint (base64url, or hex as some edge
+/// platforms report it) is the token's `x5t#S256` (base64url of 32 bytes).
+fn same_certificate(connection: &str, x5t_s256: &str) -> bool {
+    let mut expected = [0u8; 32];
+    if base64url::decode_exact(x5t_s256.as_bytes(), &mut expected).is_err() {
+        return false;
+    }
+    let mut actual = [0u8; 32];
+    let decoded = if connection.len() == 64 {
+        hex_decode(connection, &mut actual)
+    } else {
+        base64url::decode_exact(connection.as_bytes(), &mut actual).is_ok()
+    };
+    decoded && bool::from(actual.ct_eq(&expected))
+}
+
+fn hex_decode(hex: &str, out: &mut [u8; 32]) -> bool {
+    let digit = |b: u8| char::from(b).to_digit(16);
+    for (slot, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        match (
+            pair.first().copied().and_then(digit),
+            pair.get(1).copied().and_then(digit),
+        ) {
+            (Some(hi), Some(lo)) => *slot = ((hi << 4) | lo) as u8,
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn replay_proof(check: &ReplayCheck) -> &dpop::VerifiedProof {

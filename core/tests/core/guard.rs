@@ -572,6 +572,51 @@ fn certificate_bound_tokens() {
         g.check(&req, &RustCrypto, &MemoryReplayCache::new())
     };
     with_cert(Some(&thumbprint)).unwrap();
+    // Hex, as some edge platforms report it, in either case.
+    with_cert(Some(&"07".repeat(32))).unwrap();
+    let hex_upper = hex::encode_upper([0xab; 32]);
+    let t_ab = at(json!({"cnf": {"x5t#S256": smartgate_core::base64url::encode(&[0xab; 32])}}));
+    let auth_ab = format!("Bearer {t_ab}");
+    g.check(
+        &Request::new("GET", URL, NOW)
+            .authorization(&auth_ab)
+            .client_certificate_thumbprint(&hex_upper),
+        &RustCrypto,
+        &MemoryReplayCache::new(),
+    )
+    .unwrap();
+    for wrong in [
+        "08".repeat(32),
+        "0g".repeat(32),
+        "07".repeat(31),
+        format!("{thumbprint}A"),
+    ] {
+        let r = rejected(with_cert(Some(&wrong)));
+        assert_rejection(
+            &r,
+            401,
+            Some("invalid_token"),
+            "ERR_GUARD_CERT_THUMBPRINT_MISMATCH",
+        );
+    }
+    // A token whose x5t#S256 is not base64url of 32 bytes matches no certificate.
+    let t_bad = at(json!({"cnf": {"x5t#S256": "abc"}}));
+    let auth_bad = format!("Bearer {t_bad}");
+    let r = g
+        .check(
+            &Request::new("GET", URL, NOW)
+                .authorization(&auth_bad)
+                .client_certificate_thumbprint("abc"),
+            &RustCrypto,
+            &MemoryReplayCache::new(),
+        )
+        .unwrap_err();
+    assert_rejection(
+        &r,
+        401,
+        Some("invalid_token"),
+        "ERR_GUARD_CERT_THUMBPRINT_MISMATCH",
+    );
     let r = rejected(with_cert(None));
     assert_rejection(
         &r,
