@@ -63,10 +63,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde_json::Value;
-use subtle::ConstantTimeEq;
-
-use crate::base64url;
 use crate::dpop::{
     self, DpopError, DpopValidation, NoncePolicy, ProofRequest, ReplayCache, ReplayCheck,
     SignatureCheck, UnverifiedProof,
@@ -74,14 +70,20 @@ use crate::dpop::{
 use crate::error::Error;
 use crate::jwk::{Jwk, JwkSet};
 use crate::jws::{self, Jws, JwsError};
-use crate::jwt::{Claims, JwtError, Validation};
+use crate::jwt::Validation;
 use crate::provider::Verifier;
 
 mod authorization;
 mod challenge;
+mod cnf;
+mod outcome;
+mod request;
 
 use authorization::Scheme;
 use challenge::{Challenge, sanitize};
+use cnf::{Confirmation, same_certificate};
+pub use outcome::{Authorized, Rejection};
+pub use request::Request;
 
 /// Why the guard refused a request's credentials (see the [module docs](self)).
 #[non_exhaustive]
@@ -513,75 +515,6 @@ enum Target {
     Proof,
 }
 
-/// One request, as the guard sees it. Its `Debug` output leaves out the credentials.
-#[derive(Clone, Copy)]
-pub struct Request<'a> {
-    method: &'a str,
-    url: &'a str,
-    now: i64,
-    authorization: Option<&'a str>,
-    dpop: Option<&'a str>,
-    client_certificate_thumbprint: Option<&'a str>,
-}
-
-impl fmt::Debug for Request<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |v: Option<&str>| v.map(|_| "..");
-        f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("now", &self.now)
-            .field("authorization", &redacted(self.authorization))
-            .field("dpop", &redacted(self.dpop))
-            .field(
-                "client_certificate_thumbprint",
-                &self.client_certificate_thumbprint,
-            )
-            .finish()
-    }
-}
-
-impl<'a> Request<'a> {
-    /// A request with its method (as received: case matters), its absolute URL
-    /// (`https://host/path?query`, as the client addressed it) and the time.
-    pub fn new(method: &'a str, url: &'a str, now: i64) -> Self {
-        Self {
-            method,
-            url,
-            now,
-            authorization: None,
-            dpop: None,
-            client_certificate_thumbprint: None,
-        }
-    }
-
-    /// The `Authorization` field value. Several fields must be passed joined with
-    /// `", "` (RFC 9110 section 5.3), and are then refused as multiple credentials.
-    #[must_use]
-    pub fn authorization(mut self, value: &'a str) -> Self {
-        self.authorization = Some(value);
-        self
-    }
-
-    /// The `DPoP` field value. Several fields must be passed joined with `", "`, and
-    /// are then refused (RFC 9449 section 4.3, check 1).
-    #[must_use]
-    pub fn dpop(mut self, value: &'a str) -> Self {
-        self.dpop = Some(value);
-        self
-    }
-
-    /// The SHA-256 thumbprint of the DER client certificate of the TLS connection
-    /// (RFC 8705 section 3.1), as a TLS terminator or edge platform reports it:
-    /// base64url (as in `x5t#S256`) or 64 hex digits of either case. Compared as
-    /// bytes with the token's `cnf["x5t#S256"]`.
-    #[must_use]
-    pub fn client_certificate_thumbprint(mut self, x5t_s256: &'a str) -> Self {
-        self.client_certificate_thumbprint = Some(x5t_s256);
-        self
-    }
-}
-
 /// A request whose headers and token parsed (step 1); signatures not yet checked.
 #[derive(Debug)]
 pub struct Pending<'g, 'r> {
@@ -679,36 +612,6 @@ impl<'g, 'r> Pending<'g, 'r> {
     }
 }
 
-/// Whether the connection's certificate thumbprint (base64url, or hex as some edge
-/// platforms report it) is the token's `x5t#S256` (base64url of 32 bytes).
-fn same_certificate(connection: &str, x5t_s256: &str) -> bool {
-    let mut expected = [0u8; 32];
-    if base64url::decode_exact(x5t_s256.as_bytes(), &mut expected).is_err() {
-        return false;
-    }
-    let mut actual = [0u8; 32];
-    let decoded = if connection.len() == 64 {
-        hex_decode(connection, &mut actual)
-    } else {
-        base64url::decode_exact(connection.as_bytes(), &mut actual).is_ok()
-    };
-    decoded && bool::from(actual.ct_eq(&expected))
-}
-
-fn hex_decode(hex: &str, out: &mut [u8; 32]) -> bool {
-    let digit = |b: u8| char::from(b).to_digit(16);
-    for (slot, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        match (
-            pair.first().copied().and_then(digit),
-            pair.get(1).copied().and_then(digit),
-        ) {
-            (Some(hi), Some(lo)) => *slot = ((hi << 4) | lo) as u8,
-            _ => return false,
-        }
-    }
-    true
-}
-
 fn replay_proof(check: &ReplayCheck) -> &dpop::VerifiedProof {
     check.proof()
 }
@@ -753,108 +656,5 @@ impl ReplayPending<'_> {
             Ok(_) => Ok(self.authorized),
             Err(e) => Err(self.guard.reject(e, Target::Proof)),
         }
-    }
-}
-
-/// The `cnf` claim's confirmation methods this guard checks.
-struct Confirmation<'c> {
-    jkt: Option<&'c str>,
-    x5t_s256: Option<&'c str>,
-}
-
-impl<'c> Confirmation<'c> {
-    fn of(claims: &'c Claims) -> Result<Self, Error> {
-        let jkt = dpop::bound_jkt(claims)?;
-        let Some(Value::Object(cnf)) = claims.get("cnf") else {
-            return Ok(Self {
-                jkt,
-                x5t_s256: None,
-            });
-        };
-        let x5t_s256 = match cnf.get("x5t#S256") {
-            None => None,
-            Some(Value::String(s)) => Some(s.as_str()),
-            Some(_) => return Err(DpopError::CnfInvalid.into()),
-        };
-        // Every member of cnf is a confirmation method (RFC 7800 section 3.1): one
-        // this guard cannot check means the token is bound in a way it cannot verify.
-        if cnf.keys().any(|k| k != "jkt" && k != "x5t#S256") {
-            return Err(GuardError::CnfUnsupported.into());
-        }
-        Ok(Self { jkt, x5t_s256 })
-    }
-}
-
-/// An authorized request: who, for which client, in which SMART context, with which
-/// scopes, and the DPoP key thumbprint if the token is DPoP-bound.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Authorized {
-    /// Every claim of the access token.
-    pub claims: Claims,
-    /// `sub`.
-    pub subject: Option<String>,
-    /// `client_id` (RFC 9068 section 2.2), else `azp`.
-    pub client_id: Option<String>,
-    /// `patient` (SMART launch context).
-    pub patient: Option<String>,
-    /// `encounter` (SMART launch context).
-    pub encounter: Option<String>,
-    /// `fhirUser`.
-    pub fhir_user: Option<String>,
-    /// `scope`, raw (empty when absent); the `scope` module parses it.
-    pub scope: String,
-    /// The proof key's thumbprint, for a DPoP-bound token.
-    pub jkt: Option<String>,
-}
-
-impl Authorized {
-    fn from_claims(claims: Claims) -> Result<Self, Error> {
-        let s = |name: &'static str| -> Result<Option<String>, Error> {
-            match claims.get(name) {
-                None => Ok(None),
-                Some(Value::String(v)) => Ok(Some(v.clone())),
-                Some(_) => Err(JwtError::ClaimInvalid(name).into()),
-            }
-        };
-        let client_id = match s("client_id")? {
-            Some(c) => Some(c),
-            None => s("azp")?,
-        };
-        Ok(Self {
-            subject: claims.sub().map(String::from),
-            client_id,
-            patient: s("patient")?,
-            encounter: s("encounter")?,
-            fhir_user: s("fhirUser")?,
-            scope: s("scope")?.unwrap_or_default(),
-            jkt: None,
-            claims,
-        })
-    }
-}
-
-/// A refused request, ready to answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// The HTTP status: 400, 401 or 403.
-    pub status: u16,
-    /// The OAuth error (`invalid_request`, `invalid_token`, `invalid_dpop_proof`,
-    /// `use_dpop_nonce`, `insufficient_scope`); `None` when the request carried no
-    /// usable credentials (RFC 6750 section 3.1: no error code then).
-    pub error: Option<&'static str>,
-    /// A description for developers (sanitised; also in the challenge when `error` is
-    /// set).
-    pub description: String,
-    /// The `WWW-Authenticate` header value.
-    pub www_authenticate: String,
-    /// The `DPoP-Nonce` header value to send, for `use_dpop_nonce`.
-    pub dpop_nonce: Option<String>,
-    /// The core's stable code (`ERR_...`).
-    pub code: &'static str,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.description)
     }
 }
