@@ -271,8 +271,10 @@ impl Guard {
         let (scheme, token) = match authorization::parse(request.authorization) {
             Ok(found) => found,
             Err(e) => {
+                // No usable credentials: no error anywhere (RFC 6750 section 3.1). A
+                // malformed or ambiguous header: the error in every challenge (RFC 9449
+                // section 7.2, figure 19).
                 let target = match e {
-                    GuardError::MultipleCredentials => Target::Both,
                     GuardError::NoCredentials | GuardError::SchemeUnsupported => Target::None,
                     _ => Target::Both,
                 };

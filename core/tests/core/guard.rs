@@ -1019,3 +1019,47 @@ fn request_debug_leaves_out_credentials() {
     assert!(!s.contains("secret"), "{s}");
     assert!(s.contains("GET"));
 }
+
+/// One guard and one replay cache serve every thread of a server.
+#[test]
+fn shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Guard>();
+    send_sync::<MemoryReplayCache>();
+    send_sync::<Rejection>();
+    send_sync::<Authorized>();
+    let g = guard(DpopMode::Allowed).nonce(RotatingNonce::new([1; 32], 60).unwrap());
+    let cache = MemoryReplayCache::new();
+    let key = client();
+    let t = bound(&key);
+    let auth = format!("DPoP {t}");
+    let nonce = RotatingNonce::new([1; 32], 60).unwrap().current(NOW);
+    let accepted: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (g, cache, key, auth, nonce, t) = (&g, &cache, &key, &auth, &nonce, &t);
+                s.spawn(move || {
+                    (0..5u64)
+                        .filter(|i| {
+                            // Both threads send the same five proofs: each is accepted once.
+                            let p = key
+                                .proof_with_jti(
+                                    "GET",
+                                    URL,
+                                    Some(t),
+                                    Some(nonce),
+                                    NOW,
+                                    &format!("j{i}"),
+                                )
+                                .unwrap();
+                            let req = Request::new("GET", URL, NOW).authorization(auth).dpop(&p);
+                            g.check(&req, &RustCrypto, cache).is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 5);
+}
