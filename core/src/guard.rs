@@ -26,7 +26,7 @@
 //! | token with `cnf["x5t#S256"]` (RFC 8705) and no client-certificate thumbprint, or another one | 401 | `invalid_token` | `ERR_GUARD_CERT_THUMBPRINT_MISSING`, `ERR_GUARD_CERT_THUMBPRINT_MISMATCH` |
 //! | `cnf` malformed, or with a confirmation method this guard cannot check | 401 | `invalid_token` | `ERR_DPOP_CNF_INVALID`, `ERR_GUARD_CNF_UNSUPPORTED` |
 //! | the request URL given by the caller is not an absolute `http(s)` URL | 400 | `invalid_request` | `ERR_INVALID_ARGUMENT` |
-//! | the token lacks the scope ([`Guard::insufficient_scope`], for the scope checks) | 403 | `insufficient_scope` | `ERR_GUARD_INSUFFICIENT_SCOPE` |
+//! | with [`Request::fhir`]: the token's SMART scopes do not grant the interaction, or grant it only through `patient/` scopes and the token names no `patient` ([`Guard::authorize`]) | 403 | `insufficient_scope`, `scope="..."` naming a scope that would | `ERR_GUARD_INSUFFICIENT_SCOPE` |
 //!
 //! With the `Bearer` scheme a `DPoP` header is ignored: the token is a bearer token
 //! (and refused if it is DPoP-bound).
@@ -72,6 +72,7 @@ use crate::jwk::{Jwk, JwkSet};
 use crate::jws::{self, Jws, JwsError};
 use crate::jwt::Validation;
 use crate::provider::Verifier;
+use crate::scope::{self, Grant};
 
 mod authorization;
 mod challenge;
@@ -338,6 +339,7 @@ impl Guard {
             proof,
             now: request.now,
             certificate: request.client_certificate_thumbprint,
+            fhir: request.fhir,
         })
     }
 
@@ -362,6 +364,52 @@ impl Guard {
             Checked::Replay(r) => {
                 let first_use = replay.check_and_insert(r.key(), r.expires_at(), request.now);
                 r.complete(first_use)
+            }
+        }
+    }
+
+    /// The SMART scope check ([`crate::scope`], "Scopes and Launch Context"): whether
+    /// the token's scopes grant `request`, and the constraint the server must then
+    /// apply ([`Grant`]: a patient compartment and/or query parameters). A grant that
+    /// holds only through `patient/` scopes needs a patient in context, so it is refused
+    /// when the token has no `patient` claim. [`Guard::check`] and [`Pending::finish`]
+    /// call this for a request made with [`Request::fhir`]; a FHIR server calls it again
+    /// to get the constraint of each resource type it serves (an `_include`, say).
+    ///
+    /// # Errors
+    /// A 403 `insufficient_scope` [`Rejection`] whose challenge names a scope that
+    /// would grant the request (`ERR_GUARD_INSUFFICIENT_SCOPE`).
+    pub fn authorize<'a>(
+        &self,
+        authorized: &'a Authorized,
+        request: &scope::Request<'_>,
+    ) -> Result<Grant<'a>, Rejection> {
+        match authorized.scopes.authorize(request) {
+            Ok(grant) => {
+                let needs_patient = !grant.is_unrestricted()
+                    && grant
+                        .constraints()
+                        .iter()
+                        .all(|c| c.patient_compartment().is_some());
+                if needs_patient && authorized.patient.is_none() {
+                    return Err(self.insufficient_scope(authorized, None));
+                }
+                Ok(grant)
+            }
+            Err(denied) => {
+                let needed = denied.required_scopes();
+                // RFC 6750 `scope` lists scopes that are all required, so name one: of
+                // the context the token is in when there is a choice.
+                let prefix = if authorized.patient.is_some() {
+                    "patient/"
+                } else {
+                    "user/"
+                };
+                let pick = needed
+                    .iter()
+                    .find(|s| s.starts_with(prefix))
+                    .or(needed.first());
+                Err(self.insufficient_scope(authorized, pick.map(String::as_str)))
             }
         }
     }
@@ -527,6 +575,7 @@ pub struct Pending<'g, 'r> {
     proof: Option<UnverifiedProof<'r>>,
     now: i64,
     certificate: Option<&'r str>,
+    fhir: Option<scope::Request<'r>>,
 }
 
 impl<'g, 'r> Pending<'g, 'r> {
@@ -585,11 +634,18 @@ impl<'g, 'r> Pending<'g, 'r> {
         }
         let bound = cnf.jkt.is_some();
         let mut authorized = Authorized::from_claims(claims).map_err(token_error)?;
+        // Scopes are judged last, once the token and its proof are known good: a bad
+        // proof is a 401, whatever the token's scopes.
+        let scope_check = |a: &Authorized| match &self.fhir {
+            Some(fhir) => guard.authorize(a, fhir).map(|_| ()),
+            None => Ok(()),
+        };
         match (self.scheme, self.proof) {
             (Scheme::Bearer, _) => {
                 if bound {
                     return Err(token_error(GuardError::DpopTokenAsBearer.into()));
                 }
+                scope_check(&authorized)?;
                 Ok(Checked::Authorized(authorized))
             }
             (Scheme::Dpop, None) => Err(token_error(GuardError::DpopProofMissing.into())),
@@ -604,6 +660,7 @@ impl<'g, 'r> Pending<'g, 'r> {
                 dpop::check_binding(&authorized.claims, replay_proof(&replay))
                     .map_err(token_error)?;
                 authorized.jkt = Some(replay_proof(&replay).jkt().into());
+                scope_check(&authorized)?;
                 Ok(Checked::Replay(ReplayPending {
                     guard,
                     check: replay,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::jwt::{Claims, JwtError};
+use crate::scope::ScopeSet;
 
 /// An authorized request: who, for which client, in which SMART context, with which
 /// scopes, and the DPoP key thumbprint if the token is DPoP-bound.
@@ -24,8 +25,11 @@ pub struct Authorized {
     pub encounter: Option<String>,
     /// `fhirUser`.
     pub fhir_user: Option<String>,
-    /// `scope`, raw (empty when absent); the `scope` module parses it.
+    /// `scope`, raw (empty when absent).
     pub scope: String,
+    /// `scope`, parsed leniently: scopes the server does not understand are ignored,
+    /// as SMART App Launch requires, and grant nothing.
+    pub scopes: ScopeSet,
     /// The proof key's thumbprint, for a DPoP-bound token.
     pub jkt: Option<String>,
 }
@@ -43,13 +47,15 @@ impl Authorized {
             Some(c) => Some(c),
             None => s("azp")?,
         };
+        let scope = s("scope")?.unwrap_or_default();
         Ok(Self {
+            scopes: ScopeSet::parse_lenient(&scope)?.scopes,
+            scope,
             subject: claims.sub().map(String::from),
             client_id,
             patient: s("patient")?,
             encounter: s("encounter")?,
             fhir_user: s("fhirUser")?,
-            scope: s("scope")?.unwrap_or_default(),
             jkt: None,
             claims,
         })

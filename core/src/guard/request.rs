@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::scope;
+
 /// One request, as the guard sees it. Its `Debug` output leaves out the credentials.
 #[derive(Clone, Copy)]
 pub struct Request<'a> {
@@ -11,6 +13,7 @@ pub struct Request<'a> {
     pub(crate) authorization: Option<&'a str>,
     pub(crate) dpop: Option<&'a str>,
     pub(crate) client_certificate_thumbprint: Option<&'a str>,
+    pub(crate) fhir: Option<scope::Request<'a>>,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -26,6 +29,7 @@ impl fmt::Debug for Request<'_> {
                 "client_certificate_thumbprint",
                 &self.client_certificate_thumbprint,
             )
+            .field("fhir", &self.fhir)
             .finish()
     }
 }
@@ -41,6 +45,7 @@ impl<'a> Request<'a> {
             authorization: None,
             dpop: None,
             client_certificate_thumbprint: None,
+            fhir: None,
         }
     }
 
@@ -67,6 +72,16 @@ impl<'a> Request<'a> {
     #[must_use]
     pub fn client_certificate_thumbprint(mut self, x5t_s256: &'a str) -> Self {
         self.client_certificate_thumbprint = Some(x5t_s256);
+        self
+    }
+
+    /// The FHIR interaction the request performs (resource type, interaction, search
+    /// parameters): the guard then also checks that the token's SMART scopes grant it
+    /// ([`Guard::authorize`](super::Guard::authorize)), and answers 403
+    /// `insufficient_scope` naming a scope that would.
+    #[must_use]
+    pub fn fhir(mut self, interaction: scope::Request<'a>) -> Self {
+        self.fhir = Some(interaction);
         self
     }
 }

@@ -15,6 +15,7 @@ mod codes;
 mod common;
 mod dpop;
 mod guard;
+mod guard_scope;
 mod jwk;
 mod jws;
 mod jwt;
