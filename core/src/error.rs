@@ -8,6 +8,7 @@
 
 use core::fmt;
 
+use crate::authz_response::AuthzResponseError;
 use crate::dpop::DpopError;
 use crate::guard::GuardError;
 use crate::jwk::JwkError;
@@ -38,6 +39,8 @@ pub enum Error {
     TooLarge(&'static str),
     /// A provider failed to sign.
     SigningFailed,
+    /// An authorization response was refused (RFC 9207 issuer check).
+    AuthzResponse(AuthzResponseError),
     /// A SMART scope, scope string or request field was refused.
     Scope(ScopeError),
     /// A caller-supplied argument was out of range (a length, a count).
@@ -59,6 +62,7 @@ impl Error {
             Self::Guard(e) => e.code(),
             Self::TooLarge(_) => "ERR_INPUT_TOO_LARGE",
             Self::SigningFailed => "ERR_SIGNING_FAILED",
+            Self::AuthzResponse(e) => e.code(),
             Self::Scope(e) => e.code(),
             Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
             Self::RngUnavailable => "ERR_RNG_UNAVAILABLE",
@@ -78,6 +82,7 @@ impl fmt::Display for Error {
             Self::Guard(e) => e.fmt(f),
             Self::TooLarge(what) => write!(f, "{what} exceeds its documented size limit"),
             Self::SigningFailed => f.write_str("the crypto provider failed to sign"),
+            Self::AuthzResponse(e) => e.fmt(f),
             Self::Scope(e) => e.fmt(f),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Self::RngUnavailable => f.write_str("no random number source is available"),
@@ -102,6 +107,7 @@ wrap!(Jwk, JwkError);
 wrap!(Jws, JwsError);
 wrap!(Jwt, JwtError);
 wrap!(Scope, ScopeError);
+wrap!(AuthzResponse, AuthzResponseError);
 wrap!(Dpop, DpopError);
 wrap!(Guard, GuardError);
 

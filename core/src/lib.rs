@@ -6,6 +6,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod authz_response;
 pub mod base64url;
 pub mod dpop;
 pub mod error;
