@@ -4,7 +4,8 @@
 
 use alloc::string::String;
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::base64url;
@@ -88,33 +89,19 @@ impl NoncePolicy for RotatingNonce {
     }
 }
 
-/// HMAC-SHA256 ([RFC 2104]) of the concatenation of `parts`.
+/// HMAC-SHA256 ([RFC 2104]) of the concatenation of `parts`, by RustCrypto's `hmac`.
 ///
 /// [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > block.len() {
-        block
-            .get_mut(..32)
-            .unwrap_or_default()
-            .copy_from_slice(&Sha256::digest(key));
-    } else {
-        block
-            .get_mut(..key.len())
-            .unwrap_or_default()
-            .copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail here; the
+    // fallback (an all-zero MAC) is unreachable and would only ever refuse nonces.
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
+        return [0; 32];
+    };
     for p in parts {
-        inner.update(p);
+        mac.update(p);
     }
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&outer.finalize());
-    out
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
