@@ -27,8 +27,8 @@ wasm="$target_dir/wasm32-unknown-unknown/wasm-release/smartgate_wasm.wasm"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-wasm-bindgen --target nodejs --out-dir "$tmp/node" --out-name smartgate "$wasm"
-wasm-bindgen --target web --out-dir "$tmp/web" --out-name smartgate "$wasm"
+wasm-bindgen --target nodejs --remove-name-section --remove-producers-section --out-dir "$tmp/node" --out-name smartgate "$wasm"
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir "$tmp/web" --out-name smartgate "$wasm"
 cmp "$tmp/node/smartgate_bg.wasm" "$tmp/web/smartgate_bg.wasm"
 
 rm -rf "$out"
