@@ -3,7 +3,8 @@
 # It installs what is missing (and skips what is there), then runs, stopping at the
 # first failure:
 #   cargo fmt --check; cargo clippy (all targets, -D warnings); the core built for
-#   wasm32v1-none (no std at all); cargo test --workspace; the WASM package's JS tests.
+#   wasm32v1-none (no std at all); the core's docs; cargo test --workspace; the WASM
+#   package's JS tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +61,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "core without std, for wasm32v1-none"
 cargo build -p smartgate-core --no-default-features --target wasm32v1-none
 cargo build -p smartgate-core --no-default-features --features p384,rsa --target wasm32v1-none
+
+step "cargo doc (core, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p smartgate-core --no-deps --features ring,getrandom
 
 step "cargo test --workspace"
 cargo test --workspace

@@ -7,7 +7,9 @@ extern crate alloc;
 extern crate std;
 
 pub mod base64url;
+pub mod dpop;
 pub mod error;
+pub mod guard;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;

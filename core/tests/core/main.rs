@@ -13,6 +13,8 @@
 
 mod codes;
 mod common;
+mod dpop;
+mod guard;
 mod jwk;
 mod jws;
 mod jwt;
