@@ -15,7 +15,9 @@
 extern crate alloc;
 
 pub mod args;
+pub mod dpop;
 pub mod error;
+pub mod guard;
 pub mod jwt;
 pub mod keys;
 pub mod pkce;

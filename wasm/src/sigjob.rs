@@ -74,6 +74,22 @@ impl SigJob {
         }
     }
 
+    /// The job for candidates the caller selected and shape-checked already (the
+    /// guard's token checks), by their indexes in the key set.
+    pub fn for_indexes(
+        alg: Algorithm,
+        indexes: &[usize],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Self {
+        Self {
+            alg,
+            candidates: indexes.iter().map(|i| (*i, Ok(()))).collect(),
+            message: message.to_vec(),
+            signature: signature.to_vec(),
+        }
+    }
+
     /// The packed form described in the [module docs](self).
     pub fn packed(&self) -> Vec<u8> {
         let k = self.candidates.len();
