@@ -57,7 +57,36 @@ export type SmartgateErrorCode =
   | 'ERR_SCOPE_QUERY_INVALID'
   | 'ERR_SCOPE_INTERACTION_UNKNOWN'
   | 'ERR_SCOPE_TOO_MANY'
-  | 'ERR_SCOPE_TOO_LONG';
+  | 'ERR_SCOPE_TOO_LONG'
+  | 'ERR_DPOP_MALFORMED'
+  | 'ERR_DPOP_TYP_MISMATCH'
+  | 'ERR_DPOP_JWK_MISSING'
+  | 'ERR_DPOP_CLAIM_MISSING'
+  | 'ERR_DPOP_CLAIM_INVALID'
+  | 'ERR_DPOP_HTM_MISMATCH'
+  | 'ERR_DPOP_HTU_INVALID'
+  | 'ERR_DPOP_HTU_MISMATCH'
+  | 'ERR_DPOP_IAT_FUTURE'
+  | 'ERR_DPOP_IAT_STALE'
+  | 'ERR_DPOP_ATH_MISSING'
+  | 'ERR_DPOP_ATH_MISMATCH'
+  | 'ERR_DPOP_NONCE_MISSING'
+  | 'ERR_DPOP_NONCE_INVALID'
+  | 'ERR_DPOP_REPLAY'
+  | 'ERR_DPOP_REPLAY_CACHE_FULL'
+  | 'ERR_DPOP_CNF_INVALID'
+  | 'ERR_DPOP_TOKEN_NOT_BOUND'
+  | 'ERR_DPOP_JKT_MISMATCH'
+  | 'ERR_GUARD_NO_CREDENTIALS'
+  | 'ERR_GUARD_SCHEME_UNSUPPORTED'
+  | 'ERR_GUARD_MULTIPLE_CREDENTIALS'
+  | 'ERR_GUARD_AUTHORIZATION_MALFORMED'
+  | 'ERR_GUARD_DPOP_PROOF_MISSING'
+  | 'ERR_GUARD_DPOP_TOKEN_AS_BEARER'
+  | 'ERR_GUARD_CNF_UNSUPPORTED'
+  | 'ERR_GUARD_CERT_THUMBPRINT_MISSING'
+  | 'ERR_GUARD_CERT_THUMBPRINT_MISMATCH'
+  | 'ERR_GUARD_INSUFFICIENT_SCOPE';
 
 /** Thrown (or rejected with) by every function of the package. */
 export declare class SmartgateError extends Error {
@@ -254,4 +283,151 @@ export declare class ScopeSet {
   toString(): string;
   toV2(): string;
   toJSON(): string;
+}
+
+// ---- DPoP -----------------------------------------------------------------------------
+
+/**
+ * Where DPoP proofs' `jti`s are remembered. `checkAndInsert` resolves to true the first
+ * time `key` is seen (and keeps it until `expiresAt`, seconds since the epoch), false
+ * after; a throw, a rejection or another answer refuses the request (fail closed).
+ * `key` is base64url(SHA-256(jkt ":" jti)).
+ */
+export interface ReplayCache {
+  checkAndInsert(key: string, expiresAt: number, now: number): boolean | Promise<boolean>;
+}
+
+/** The bounded in-process default (100 000 live entries; full: refused). */
+export declare class MemoryReplayCache implements ReplayCache {
+  constructor(options?: { capacity?: number });
+  checkAndInsert(key: string, expiresAt: number, now?: number): boolean;
+  readonly size: number;
+}
+
+export interface DpopProofCheck {
+  /** The request method, as received (compared case-sensitively). */
+  method: string;
+  /** The absolute request URL (query and fragment are ignored). */
+  url: string;
+  /** The access token presented with the proof: `ath` becomes required. */
+  accessToken?: string;
+  /** The nonce the server handed out: the proof must carry it. */
+  nonce?: string;
+  /** Oldest accepted proof, seconds (60). */
+  maxAge?: number;
+  clockTolerance?: number;
+  algorithms?: JwsAlgorithm[];
+  now?: number;
+  crypto?: CryptoChoice;
+  /** Default: one MemoryReplayCache for the process. */
+  replayCache?: ReplayCache;
+}
+
+export interface VerifiedDpopProof {
+  /** RFC 7638 thumbprint of the proof key: what `cnf.jkt` must equal. */
+  jkt: string;
+  jti: string;
+  iat: number;
+  alg: JwsAlgorithm;
+  jwk: JsonObject;
+  nonce?: string;
+}
+
+export declare function verifyDpopProof(proof: string, check: DpopProofCheck): Promise<VerifiedDpopProof>;
+
+export interface DpopProofRequest {
+  method: string;
+  url: string;
+  /** Adds `ath`. */
+  accessToken?: string;
+  nonce?: string;
+  /** `iat`, seconds since the epoch (default: the clock). */
+  now?: number;
+}
+
+/** A client's DPoP key (P-256, ES256); non-extractable WebCrypto key by default. */
+export declare class DpopKey {
+  private constructor();
+  static generate(options?: { crypto?: CryptoChoice }): Promise<DpopKey>;
+  /** From a private P-256 JWK (kty EC, crv P-256, x, y, d). */
+  static fromJwk(jwk: string | JsonObject, options?: { crypto?: CryptoChoice }): Promise<DpopKey>;
+  readonly publicJwk: { kty: 'EC'; crv: 'P-256'; x: string; y: string };
+  readonly thumbprint: string;
+  proof(request: DpopProofRequest): Promise<string>;
+}
+
+// ---- ResourceGuard --------------------------------------------------------------------
+
+export interface ResourceGuardOptions {
+  jwks: JwkSet | string | JsonObject;
+  issuer: string | string[];
+  audience: string | string[];
+  /** Token algorithms (default: every supported one). */
+  algorithms?: JwsAlgorithm[];
+  typ?: string;
+  requiredClaims?: string[];
+  maxTokenAge?: number;
+  /** "allowed" (default): DPoP-bound tokens with proofs and unbound Bearer tokens. */
+  dpop?: 'required' | 'allowed' | 'off';
+  /** Proof algorithms, also advertised as `algs` in the DPoP challenge. */
+  dpopAlgorithms?: JwsAlgorithm[];
+  /** Oldest accepted proof, seconds (60). */
+  dpopMaxAge?: number;
+  /** Seconds of clock skew for the token and the proof. */
+  clockTolerance?: number;
+  realm?: string;
+  /** Server nonces (RFC 9449 section 9): HMAC-derived, rotating every `period` seconds. */
+  nonce?: { secret: string; period: number };
+  /** Default: a MemoryReplayCache per guard. Share one (Redis, KV) across instances. */
+  replayCache?: ReplayCache;
+  crypto?: CryptoChoice;
+}
+
+export interface GuardRequest {
+  method: string;
+  url: string | URL;
+  /** The Authorization header (repeated headers as an array are refused). */
+  authorization?: string | string[] | null;
+  /** The DPoP header. */
+  dpop?: string | string[] | null;
+  /** SHA-256 thumbprint of the TLS client certificate (RFC 8705), base64url or hex. */
+  clientCertificateThumbprint?: string;
+  now?: number;
+}
+
+export interface GuardAllowed {
+  ok: true;
+  claims: JwtClaims;
+  /** The token's scopes (parsed leniently). */
+  scopes: ScopeSet;
+  subject?: string;
+  clientId?: string;
+  patient?: string;
+  encounter?: string;
+  fhirUser?: string;
+  /** The proof key's thumbprint, for a DPoP-bound token. */
+  jkt?: string;
+}
+
+export interface GuardDenied {
+  ok: false;
+  status: 400 | 401 | 403;
+  /** The OAuth error; null when the request carried no usable credentials. */
+  error: 'invalid_request' | 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope' | null;
+  errorDescription: string;
+  /** Send as the WWW-Authenticate header. */
+  wwwAuthenticate: string;
+  /** Send as the DPoP-Nonce header, for use_dpop_nonce. */
+  dpopNonce?: string;
+  code: SmartgateErrorCode;
+}
+
+export type GuardResult = GuardAllowed | GuardDenied;
+
+export declare class ResourceGuard {
+  constructor(options: ResourceGuardOptions);
+  /** Never rejects for a refused request: it answers with `ok: false`. */
+  check(request: GuardRequest): Promise<GuardResult>;
+  /** The 403 insufficient_scope answer for an allowed request that needs `scope`. */
+  insufficientScope(result: GuardAllowed, scope?: string): GuardDenied;
 }

@@ -65,7 +65,8 @@ impl WasmGuard {
         Ok(Self::build(keys.set.clone(), options)?)
     }
 
-    /// Step 1 for one request.
+    /// Step 1 for one request (`certificate`: the TLS client certificate's SHA-256
+    /// thumbprint, for RFC 8705 certificate-bound tokens).
     ///
     /// # Errors
     /// `ERR_INVALID_ARGUMENT` for a `now` that is not whole seconds.
@@ -75,6 +76,7 @@ impl WasmGuard {
         url: String,
         authorization: Option<String>,
         dpop: Option<String>,
+        certificate: Option<String>,
         now: f64,
     ) -> core::result::Result<GuardStep, JsValue> {
         let step = GuardStep {
@@ -82,6 +84,7 @@ impl WasmGuard {
             url,
             authorization,
             dpop,
+            certificate,
             now: seconds(now)?,
             token: None,
             proof: None,
@@ -201,6 +204,7 @@ pub struct GuardStep {
     url: String,
     authorization: Option<String>,
     dpop: Option<String>,
+    certificate: Option<String>,
     now: i64,
     token: Option<SigJob>,
     proof: Option<SigJob>,
@@ -216,6 +220,9 @@ impl GuardStep {
         }
         if let Some(d) = &self.dpop {
             r = r.dpop(d);
+        }
+        if let Some(c) = &self.certificate {
+            r = r.client_certificate_thumbprint(c);
         }
         r
     }

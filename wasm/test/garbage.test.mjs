@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as sg from 'smartgate';
 import { AUD, ISS, NOW, keyPair, sign } from './helpers.mjs';
 
-const { SmartgateError, JwkSet, ScopeSet, RemoteJwkSet } = sg;
+const { SmartgateError, JwkSet, ScopeSet, RemoteJwkSet, ResourceGuard, DpopKey, MemoryReplayCache } = sg;
 
 const throwing = new Proxy(
   {},
@@ -83,6 +83,11 @@ test('every export survives garbage in every argument', async () => {
   const keys = JwkSet.parse({ keys: [jwk] });
   const scopes = ScopeSet.parse('patient/*.rs');
   const okOpts = { issuer: ISS, audience: AUD, now: NOW };
+  const guard = new ResourceGuard({ jwks: keys, issuer: ISS, audience: AUD });
+  const dpopKey = await DpopKey.generate();
+  const url = 'https://ehr.example.org/fhir/Patient';
+  const proof = await dpopKey.proof({ method: 'GET', url, now: NOW });
+  const cache = new MemoryReplayCache();
   const calls = [
     ['createPkcePair', (g) => sg.createPkcePair(g)],
     ['pkceChallenge', (g) => sg.pkceChallenge(g)],
@@ -106,6 +111,24 @@ test('every export survives garbage in every argument', async () => {
     ['permits({params: g})', (g) => scopes.permits({ resourceType: 'Observation', interaction: 'search', params: g })],
     ['permits({resourceType: g})', (g) => scopes.permits({ resourceType: g, interaction: 'read' })],
     ['supportedAlgorithms', (g) => sg.supportedAlgorithms(g)],
+    ['verifyDpopProof(g)', (g) => sg.verifyDpopProof(g, { method: 'GET', url, now: NOW })],
+    ['verifyDpopProof(p, g)', (g) => sg.verifyDpopProof(proof, g)],
+    ['verifyDpopProof(p, {url: g})', (g) => sg.verifyDpopProof(proof, { method: 'GET', url: g, now: NOW })],
+    ['verifyDpopProof(p, {replayCache: g})', (g) => sg.verifyDpopProof(proof, { method: 'GET', url, now: NOW, replayCache: g })],
+    ['new ResourceGuard(g)', (g) => new ResourceGuard(g)],
+    ['new ResourceGuard({jwks: g})', (g) => new ResourceGuard({ jwks: g, issuer: ISS, audience: AUD })],
+    ['guard.check(g)', (g) => guard.check(g)],
+    ['guard.check({authorization: g})', (g) => guard.check({ method: 'GET', url, authorization: g, now: NOW })],
+    ['guard.check({dpop: g})', (g) => guard.check({ method: 'GET', url, authorization: 'DPoP a.b.c', dpop: g, now: NOW })],
+    ['guard.check({method: g})', (g) => guard.check({ method: g, url, authorization: 'Bearer x' })],
+    ['guard.insufficientScope(g)', (g) => guard.insufficientScope(g)],
+    ['DpopKey.generate(g)', (g) => DpopKey.generate(g)],
+    ['DpopKey.fromJwk(g)', (g) => DpopKey.fromJwk(g)],
+    ['key.proof(g)', (g) => dpopKey.proof(g)],
+    ['key.proof({url: g})', (g) => dpopKey.proof({ method: 'GET', url: g })],
+    ['new MemoryReplayCache(g)', (g) => new MemoryReplayCache(g)],
+    ['cache.checkAndInsert(g)', (g) => cache.checkAndInsert(g, NOW, NOW)],
+    ['cache.checkAndInsert(k, g)', (g) => cache.checkAndInsert('k', g, NOW)],
   ];
   for (const [name, call] of calls) {
     for (const g of GARBAGE) await survive(`${name} with ${label(g)}`, () => call(g));

@@ -36,7 +36,7 @@ export async function signRaw(alg, header, payload) {
     .sign(privateKey);
 }
 
-export const b64u = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+export const b64u = (v) => (typeof v === 'string' || v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(JSON.stringify(v))).toString('base64url');
 
 /** Asserts that `fn()` throws (or rejects with) a SmartgateError with `code`. */
 export async function rejects(fn, code, message) {

@@ -12,6 +12,13 @@ import {
   supportedAlgorithms,
   verifyJwt,
   verifyPkce,
+  verifyDpopProof,
+  DpopKey,
+  MemoryReplayCache,
+  ResourceGuard,
+  type GuardResult,
+  type ReplayCache,
+  type VerifiedDpopProof,
   type JwsAlgorithm,
   type ScopeDecision,
   type SmartgateErrorCode,
@@ -93,4 +100,26 @@ async function web(module: WebAssembly.Module): Promise<void> {
   initSync(module);
 }
 
-void [ok, kid, thumbprint, current, jwt, permitted, v2, algs, web];
+async function dpop(): Promise<string> {
+  const key = await DpopKey.generate();
+  const alsoKey: DpopKey = await DpopKey.fromJwk({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }, { crypto: 'builtin' });
+  const proof: string = await key.proof({ method: 'GET', url: 'https://ehr.example/fhir/Patient', accessToken: 't' });
+  const shared: ReplayCache = { checkAndInsert: async (k: string, exp: number, now: number) => k.length + exp + now > 0 };
+  const verified: VerifiedDpopProof = await verifyDpopProof(proof, { method: 'GET', url: 'https://x/', replayCache: shared });
+  // @ts-expect-error method and url are required
+  await verifyDpopProof(proof, { accessToken: 't' });
+  const guard = new ResourceGuard({ jwks: keys, issuer: 'i', audience: 'a', dpop: 'required', replayCache: new MemoryReplayCache() });
+  const r: GuardResult = await guard.check({ method: 'GET', url: new URL('https://x/'), authorization: null, dpop: undefined });
+  if (r.ok) {
+    const p: boolean = r.scopes.permits({ resourceType: 'Patient', interaction: 'read' });
+    const denied = guard.insufficientScope(r, 'patient/Patient.r');
+    const status: 400 | 401 | 403 = denied.status;
+    return String(p) + status + alsoKey.thumbprint;
+  }
+  // @ts-expect-error dpop takes three modes
+  new ResourceGuard({ jwks: keys, issuer: 'i', audience: 'a', dpop: 'yes' });
+  const header: string = r.wwwAuthenticate;
+  return header + verified.jkt + key.publicJwk.crv;
+}
+
+void [ok, kid, thumbprint, current, jwt, permitted, v2, algs, web, dpop];

@@ -12,7 +12,12 @@ class MemoryReplayCache {
   #capacity;
 
   constructor(options) {
-    const capacity = options?.capacity ?? 100_000;
+    let capacity;
+    try {
+      capacity = options?.capacity ?? 100_000;
+    } catch (e) {
+      throw invalid('options cannot be read', e);
+    }
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw invalid('options.capacity must be a whole number >= 1');
     this.#capacity = capacity;
   }
@@ -152,8 +157,12 @@ class DpopKey {
     const json = jsonArg(jwk, 'jwk');
     const mode = keyMode(options);
     if (mode === 'builtin') return DpopKey.#fromBuiltin(() => w.WasmDpopKey.fromJwk(json));
-    const parsed = typeof jwk === 'string' ? JSON.parse(json) : jwk;
-    const { kty, crv, x, y, d } = parsed ?? {};
+    let kty, crv, x, y, d;
+    try {
+      ({ kty, crv, x, y, d } = JSON.parse(json) ?? {});
+    } catch (e) {
+      throw invalid('jwk is not a JSON object', e);
+    }
     if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
       throw invalid('a DPoP key JWK must be a P-256 private key (kty EC, crv P-256, x, y, d)');
     }
@@ -212,7 +221,13 @@ class DpopKey {
 function keyMode(options) {
   if (options === undefined || options === null) return host.subtle ? 'webcrypto' : 'builtin';
   if (typeof options !== 'object' || Array.isArray(options)) throw invalid('options must be an object');
-  const { crypto, ...rest } = options;
+  let crypto;
+  let rest;
+  try {
+    ({ crypto, ...rest } = options);
+  } catch (e) {
+    throw invalid('options cannot be read', e);
+  }
   if (Object.keys(rest).length) throw invalid(`options.${Object.keys(rest)[0]} is not an option (expected: crypto)`);
   if (crypto === undefined) return host.subtle ? 'webcrypto' : 'builtin';
   if (crypto === 'builtin') return 'builtin';

@@ -32,10 +32,10 @@ class ResourceGuard {
   /** Checks one request's credentials. Never rejects for a refused request: it answers. */
   async check(request) {
     host.ready();
-    const { method, url, authorization, dpop, now } = requestArg(request);
+    const { method, url, authorization, dpop, certificate, now } = requestArg(request);
     let step;
     try {
-      step = this.#inner.begin(method, url, authorization, dpop, now ?? nowSeconds());
+      step = this.#inner.begin(method, url, authorization, dpop, certificate, now ?? nowSeconds());
     } catch (e) {
       throw fromRust(e);
     }
@@ -73,10 +73,18 @@ class ResourceGuard {
   /** The 403 `insufficient_scope` answer for an authorized result, naming `scope`. */
   insufficientScope(result, scope) {
     host.ready();
-    if (result === null || typeof result !== 'object' || result.ok !== true) throw invalid('result must be an authorized check result');
-    optStr(scope, 'scope');
+    let claims;
+    let jkt;
     try {
-      return JSON.parse(this.#inner.insufficientScope(toJson(result.claims ?? {}, 'result.claims'), result.jkt ?? undefined, scope ?? undefined));
+      if (result === null || typeof result !== 'object' || result.ok !== true) throw new TypeError('not allowed');
+      ({ claims, jkt } = result);
+    } catch (e) {
+      throw invalid('result must be an allowed check result', e);
+    }
+    optStr(scope, 'scope');
+    optStr(jkt, 'result.jkt');
+    try {
+      return JSON.parse(this.#inner.insufficientScope(toJson(claims ?? {}, 'result.claims'), jkt ?? undefined, scope ?? undefined));
     } catch (e) {
       throw fromRust(e);
     }
@@ -91,6 +99,8 @@ function headerArg(value, name) {
   return str(value, name);
 }
 
+const REQUEST_MEMBERS = ['method', 'url', 'authorization', 'dpop', 'clientCertificateThumbprint', 'now'];
+
 function requestArg(request) {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) throw invalid(`request must be an object, got ${typeOf(request)}`);
   let r;
@@ -100,7 +110,7 @@ function requestArg(request) {
     throw invalid('request cannot be read', e);
   }
   for (const k of Object.keys(r)) {
-    if (!['method', 'url', 'authorization', 'dpop', 'now'].includes(k)) throw invalid(`request.${k} is not a member (expected method, url, authorization, dpop, now)`);
+    if (!REQUEST_MEMBERS.includes(k)) throw invalid(`request.${k} is not a member (expected ${REQUEST_MEMBERS.join(', ')})`);
   }
   const url = r.url instanceof URL ? r.url.href : str(r.url, 'request.url');
   if (r.now !== undefined && r.now !== null && !Number.isSafeInteger(r.now)) throw invalid('request.now must be whole seconds since the Unix epoch');
@@ -109,6 +119,7 @@ function requestArg(request) {
     url,
     authorization: headerArg(r.authorization, 'request.authorization'),
     dpop: headerArg(r.dpop, 'request.dpop'),
+    certificate: optStr(r.clientCertificateThumbprint, 'request.clientCertificateThumbprint'),
     now: r.now ?? undefined,
   };
 }
