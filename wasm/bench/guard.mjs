@@ -6,7 +6,7 @@
 // "first use"; jose has none), so the same proof can be checked again and again.
 import * as jose from 'jose';
 import { DpopKey, ResourceGuard } from 'smartgate';
-import { compare, table } from './harness.mjs';
+import { compare, ratio, table } from './harness.mjs';
 import { AUDIENCE, ISSUER, es256Fixture } from './fixtures.mjs';
 
 const f = await es256Fixture();
@@ -57,6 +57,5 @@ for (const c of candidates) await c.fn();
 const rows = await compare(candidates, { rounds: Number(process.env.ROUNDS ?? 7) });
 console.log(`Node ${process.version}; DPoP-bound ES256 token + ES256 proof\n`);
 console.log(table(rows, 'jose composed checks'));
-const get = (n) => rows.find((r) => r.name.startsWith(n)).opsPerSec;
-console.log(`\ngoal ResourceGuard.check >= 1.2x composed jose: ${(get('ResourceGuard.check (node') / get('jose')).toFixed(2)}x`);
-console.log(`webcrypto path vs composed jose:                ${(get('ResourceGuard.check { crypto: "webcrypto"') / get('jose')).toFixed(2)}x`);
+console.log(`\ngoal ResourceGuard.check >= 1.2x composed jose: ${ratio(rows, 'ResourceGuard.check (node', 'jose')}`);
+console.log(`webcrypto path vs composed jose:                ${ratio(rows, 'ResourceGuard.check { crypto: "webcrypto"', 'jose')}`);
