@@ -29,6 +29,17 @@ if [ -n "$wb_version" ]; then
   fi
 fi
 
+# System packages the WASM package's tests drive: Debian's Chromium (the browser test,
+# through playwright-core) and redis-server (the cross-process DPoP replay test).
+apt_missing=()
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+command -v redis-server >/dev/null || apt_missing+=(redis-server)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  step "apt-get install ${apt_missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}"
+fi
+
 # npm packages, from committed lockfiles only.
 for lock in $(git ls-files '*package-lock.json' | grep -v node_modules || true); do
   dir=$(dirname "$lock")
