@@ -115,6 +115,7 @@ impl WasmGuard {
             encounter: None,
             fhir_user: None,
             scope: String::new(),
+            scopes: smartgate_core::scope::ScopeSet::default(),
             jkt,
         };
         Ok(
