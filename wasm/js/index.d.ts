@@ -9,6 +9,8 @@ export type SmartgateErrorCode =
   | 'ERR_INPUT_TOO_LARGE'
   | 'ERR_SIGNING_FAILED'
   | 'ERR_BASE64_INVALID'
+  | 'ERR_AUTHZ_RESPONSE_ISS_MISSING'
+  | 'ERR_AUTHZ_RESPONSE_ISS_MISMATCH'
   | 'ERR_PKCE_VERIFIER_LENGTH'
   | 'ERR_PKCE_VERIFIER_CHARSET'
   | 'ERR_PKCE_METHOD_UNKNOWN'
@@ -113,6 +115,18 @@ export declare function createPkcePair(): PkcePair;
 export declare function pkceChallenge(verifier: string): string;
 /** A mismatch is `false`; a malformed verifier or a method other than S256 throws. */
 export declare function verifyPkce(verifier: string, challenge: string, method?: 'S256'): boolean;
+
+/**
+ * RFC 9207: throws unless the authorization response's `iss` is the issuer the request
+ * was sent to (a mix-up defence). `serverSupportsIss` (default `true`): the server's
+ * discovery says `authorization_response_iss_parameter_supported`, so a missing `iss`
+ * is refused too.
+ */
+export declare function checkAuthorizationResponseIss(
+  expected: string,
+  iss: string | null | undefined,
+  serverSupportsIss?: boolean,
+): void;
 
 // ---- JWK Sets -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod authz;
 pub mod dpop;
 pub mod error;
 pub mod guard;

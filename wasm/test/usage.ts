@@ -6,6 +6,7 @@ import {
   RemoteJwkSet,
   ScopeSet,
   SmartgateError,
+  checkAuthorizationResponseIss,
   createPkcePair,
   jwkThumbprint,
   pkceChallenge,
@@ -123,3 +124,8 @@ async function dpop(): Promise<string> {
 }
 
 void [ok, kid, thumbprint, current, jwt, permitted, v2, algs, web, dpop];
+
+// RFC 9207 (mix-up defence).
+checkAuthorizationResponseIss('https://ehr.example.org', new URLSearchParams('iss=x').get('iss'));
+// @ts-expect-error serverSupportsIss is a boolean
+checkAuthorizationResponseIss('https://ehr.example.org', 'x', 'yes');
