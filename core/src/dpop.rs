@@ -76,7 +76,7 @@ mod nonce;
 mod replay;
 
 pub use htu::{MAX_URL_LEN, normalize_htu};
-pub use key::DpopKey;
+pub use key::{DpopKey, ProofParams, proof_signing_input};
 pub use nonce::{NoncePolicy, RotatingNonce};
 #[cfg(feature = "std")]
 pub use replay::{DEFAULT_REPLAY_CAPACITY, MemoryReplayCache};

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 use smartgate_core::dpop::{
     self, DpopError, DpopKey, DpopValidation, NoncePolicy, ProofRequest, UnverifiedProof,
-    VerifiedProof, access_token_hash, normalize_htu,
+    VerifiedProof,
 };
 use smartgate_core::jws::{Algorithm, JwsError};
 use smartgate_core::{Error, base64url};
@@ -252,8 +252,7 @@ const PROOF_REQUEST: &[&str] = &["method", "url", "accessToken", "nonce", "now"]
 /// without query and fragment), `iat`, and `ath`/`nonce` when given. The host signs it
 /// and [`dpop_proof_finish`] appends the signature.
 ///
-/// The same rules as the core's `DpopKey::proof` (which signs in Rust); see the final
-/// report for the core helper that would let both share one builder.
+/// The core's `dpop::proof_signing_input`, the builder `DpopKey::proof` signs with.
 ///
 /// # Errors
 /// `ERR_INVALID_ARGUMENT` for a method that is not an HTTP token, a URL that is not an
@@ -280,39 +279,25 @@ fn signing_input(public_jwk: &str, request: &str, now: f64) -> Result<String> {
         Some(t) => t,
         None => seconds(now)?,
     };
-    if method.is_empty() || !method.bytes().all(is_tchar) {
-        return Err(BindError::invalid(
-            "request.method is not an HTTP method token",
-        ));
-    }
-    normalize_htu(url)
-        .map_err(|_| BindError::invalid("request.url is not an absolute http(s) URL"))?;
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    let htu = url.get(..end).unwrap_or(url);
     let mut jti = [0u8; 16];
     getrandom::fill(&mut jti).map_err(|_| Error::RngUnavailable)?;
-
-    let mut header = Map::new();
-    header.insert("typ".into(), dpop::DPOP_TYP.into());
-    header.insert("alg".into(), "ES256".into());
-    header.insert("jwk".into(), Value::Object(jwk.key().to_jwk_members()));
-    let mut claims = Map::new();
-    claims.insert("jti".into(), base64url::encode(&jti).into());
-    claims.insert("htm".into(), method.into());
-    claims.insert("htu".into(), htu.into());
-    claims.insert("iat".into(), now.into());
-    if let Some(token) = o.string("accessToken")? {
-        claims.insert("ath".into(), access_token_hash(token).into());
-    }
-    if let Some(nonce) = o.string("nonce")? {
-        claims.insert("nonce".into(), nonce.into());
-    }
-    let mut out = base64url::encode(Value::Object(header).to_string().as_bytes());
-    out.push('.');
-    out.push_str(&base64url::encode(
-        Value::Object(claims).to_string().as_bytes(),
-    ));
-    Ok(out)
+    let jti = base64url::encode(&jti);
+    let params = dpop::ProofParams {
+        method,
+        url,
+        access_token: o.string("accessToken")?,
+        nonce: o.string("nonce")?,
+        iat: now,
+        jti: &jti,
+    };
+    let members = jwk.key().to_jwk_members();
+    dpop::proof_signing_input(&members, Algorithm::Es256, &params).map_err(|e| match e {
+        Error::InvalidArgument(_) => {
+            BindError::invalid("request.method is not an HTTP method token")
+        }
+        Error::Dpop(_) => BindError::invalid("request.url is not an absolute http(s) URL"),
+        e => e.into(),
+    })
 }
 
 /// `signing_input "." BASE64URL(signature)`, for a 64-byte ES256 (`r || s`) signature.
@@ -331,11 +316,6 @@ pub fn dpop_proof_finish(
         "{signing_input}.{}",
         base64url::encode(signature)
     ))
-}
-
-/// RFC 9110 section 5.6.2 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// A DPoP key held in WebAssembly memory (`DpopKey.generate({ crypto: "builtin" })`,
@@ -551,7 +531,7 @@ mod tests {
         assert_eq!(header["typ"], "dpop+jwt");
         assert_eq!(header["alg"], "ES256");
         assert_eq!(claims["htu"], "https://ehr.example/fhir/Patient");
-        assert_eq!(claims["ath"], access_token_hash("tok"));
+        assert_eq!(claims["ath"], dpop::access_token_hash("tok"));
         assert_eq!(claims["nonce"], "n");
         assert_eq!(claims["jti"].as_str().unwrap().len(), 22);
         for bad in [

@@ -10,9 +10,10 @@ use serde_json::{Map, Value};
 use crate::base64url;
 use crate::dpop::{DPOP_TYP, access_token_hash, htu};
 use crate::error::Error;
+use crate::jwk::{Jwk, JwkError};
+use crate::jws::Algorithm;
 use crate::provider::Signer;
 use crate::provider::rustcrypto::EcdsaP256Signer;
-use crate::sign::sign_compact;
 
 /// A client's DPoP key: ES256 over P-256, signed by the pure-Rust provider.
 #[derive(Clone)]
@@ -111,33 +112,88 @@ impl DpopKey {
         now: i64,
         jti: &str,
     ) -> Result<String, Error> {
-        if method.is_empty() || !method.bytes().all(is_tchar) {
-            return Err(Error::InvalidArgument("HTTP method is not a token"));
-        }
-        if jti.is_empty() || jti.len() > crate::dpop::MAX_JTI_LEN {
-            return Err(Error::InvalidArgument("jti length"));
-        }
-        htu::normalize_htu(url)?;
-        let end = url.find(['?', '#']).unwrap_or(url.len());
-        let htu = url.get(..end).unwrap_or(url);
-
-        let mut header = Map::new();
-        header.insert("typ".into(), DPOP_TYP.into());
-        header.insert("jwk".into(), Value::Object(self.jwk.clone()));
-        let mut claims = Map::new();
-        claims.insert("jti".into(), jti.into());
-        claims.insert("htm".into(), method.into());
-        claims.insert("htu".into(), htu.into());
-        claims.insert("iat".into(), now.into());
-        if let Some(token) = access_token {
-            claims.insert("ath".into(), access_token_hash(token).into());
-        }
-        if let Some(nonce) = nonce {
-            claims.insert("nonce".into(), nonce.into());
-        }
-        let payload = serde_json::to_vec(&claims).map_err(|_| Error::SigningFailed)?;
-        sign_compact(&header, &payload, &self.signer)
+        let params = ProofParams {
+            method,
+            url,
+            access_token,
+            nonce,
+            iat: now,
+            jti,
+        };
+        let input = proof_signing_input(&self.jwk, self.signer.algorithm(), &params)?;
+        let signature = self.signer.sign(input.as_bytes())?;
+        Ok(alloc::format!("{input}.{}", base64url::encode(&signature)))
     }
+}
+
+/// The request a DPoP proof is made for ([`proof_signing_input`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ProofParams<'a> {
+    /// The HTTP method, as sent (`htm`).
+    pub method: &'a str,
+    /// The request URL; `htu` is this without its query and fragment.
+    pub url: &'a str,
+    /// The access token the proof goes with (adds `ath`).
+    pub access_token: Option<&'a str>,
+    /// The server's nonce (adds `nonce`).
+    pub nonce: Option<&'a str>,
+    /// `iat`, seconds since the epoch.
+    pub iat: i64,
+    /// `jti`: unique per proof (RFC 9449 asks for at least 96 random bits).
+    pub jti: &'a str,
+}
+
+/// The unsigned half of a DPoP proof, `BASE64URL(header) "." BASE64URL(claims)`, for
+/// a key whose private half is elsewhere (a non-extractable WebCrypto key, an HSM):
+/// header `typ` `dpop+jwt`, `alg`, the public `jwk`; claims `jti`, `htm`, `htu`, `iat`,
+/// and `ath`/`nonce` when given. Sign these bytes with the key and append
+/// `"." BASE64URL(signature)`. [`DpopKey::proof_with_jti`] is this plus the signature.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` when `method` is not an HTTP method token (RFC 9110 section
+/// 9.1) or `jti` is empty or longer than [`MAX_JTI_LEN`](crate::dpop::MAX_JTI_LEN);
+/// `ERR_DPOP_HTU_INVALID` when `url` is not an absolute `http(s)` URL (a proof that no
+/// server would accept is not made); `ERR_JWK_*` when `public_jwk` is not a public key
+/// that fits `alg`.
+pub fn proof_signing_input(
+    public_jwk: &Map<String, Value>,
+    alg: Algorithm,
+    p: &ProofParams<'_>,
+) -> Result<String, Error> {
+    if !Jwk::from_map(public_jwk)?.allows(alg) {
+        return Err(JwkError::AlgMismatch.into());
+    }
+    if p.method.is_empty() || !p.method.bytes().all(is_tchar) {
+        return Err(Error::InvalidArgument("HTTP method is not a token"));
+    }
+    if p.jti.is_empty() || p.jti.len() > crate::dpop::MAX_JTI_LEN {
+        return Err(Error::InvalidArgument("jti length"));
+    }
+    htu::normalize_htu(p.url)?;
+    let end = p.url.find(['?', '#']).unwrap_or(p.url.len());
+    let htu = p.url.get(..end).unwrap_or(p.url);
+
+    let mut header = Map::new();
+    header.insert("typ".into(), DPOP_TYP.into());
+    header.insert("alg".into(), alg.name().into());
+    header.insert("jwk".into(), Value::Object(public_jwk.clone()));
+    let mut claims = Map::new();
+    claims.insert("jti".into(), p.jti.into());
+    claims.insert("htm".into(), p.method.into());
+    claims.insert("htu".into(), htu.into());
+    claims.insert("iat".into(), p.iat.into());
+    if let Some(token) = p.access_token {
+        claims.insert("ath".into(), access_token_hash(token).into());
+    }
+    if let Some(nonce) = p.nonce {
+        claims.insert("nonce".into(), nonce.into());
+    }
+    let header = serde_json::to_vec(&header).map_err(|_| Error::SigningFailed)?;
+    let claims = serde_json::to_vec(&claims).map_err(|_| Error::SigningFailed)?;
+    let mut input = base64url::encode(&header);
+    input.push('.');
+    input.push_str(&base64url::encode(&claims));
+    Ok(input)
 }
 
 /// RFC 9110 section 5.6.2 `tchar`.

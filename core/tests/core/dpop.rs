@@ -1201,3 +1201,65 @@ mod props {
         }
     }
 }
+
+/// The sans-IO builder with the signature made elsewhere gives the very proof
+/// `DpopKey` makes (ES256 with RFC 6979 nonces is deterministic), and it verifies.
+#[test]
+fn proof_signing_input_with_an_external_signer() {
+    use smartgate_core::dpop::{ProofParams, proof_signing_input};
+    let secret = [9u8; 32];
+    let key = DpopKey::from_bytes(&secret).unwrap();
+    let url = "https://ehr.example.org/fhir/Patient?_id=1#x";
+    let params = ProofParams {
+        method: "GET",
+        url,
+        access_token: Some("tok"),
+        nonce: Some("n1"),
+        iat: NOW,
+        jti: "jti-1",
+    };
+    let input = proof_signing_input(key.public_jwk(), Algorithm::Es256, &params).unwrap();
+    let external = EcdsaP256Signer::from_bytes(&secret).unwrap();
+    let proof = format!(
+        "{input}.{}",
+        base64url::encode(&external.sign(input.as_bytes()).unwrap())
+    );
+    assert_eq!(
+        proof,
+        key.proof_with_jti("GET", url, Some("tok"), Some("n1"), NOW, "jti-1")
+            .unwrap()
+    );
+    // Refusals come from the same rules.
+    let bad = ProofParams {
+        method: "GE T",
+        ..params
+    };
+    assert_eq!(
+        code(proof_signing_input(
+            key.public_jwk(),
+            Algorithm::Es256,
+            &bad
+        )),
+        "ERR_INVALID_ARGUMENT"
+    );
+    let bad = ProofParams {
+        url: "/relative",
+        ..params
+    };
+    assert_eq!(
+        code(proof_signing_input(
+            key.public_jwk(),
+            Algorithm::Es256,
+            &bad
+        )),
+        "ERR_DPOP_HTU_INVALID"
+    );
+    assert_eq!(
+        code(proof_signing_input(
+            key.public_jwk(),
+            Algorithm::Es384,
+            &params
+        )),
+        "ERR_JWK_ALG_MISMATCH"
+    );
+}
