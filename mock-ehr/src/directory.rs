@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use smartgate_core::jwk::JwkSet;
+use smartgate_core::scope::ScopeSet;
 
 use crate::builtin;
 use crate::config::{ClientAuthMethod, ClientConfig, Config, UserConfig};
@@ -30,7 +31,8 @@ pub(crate) struct Client {
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) launch_uris: Vec<String>,
     pub(crate) origins: Vec<String>,
-    pub(crate) scope: String,
+    /// The scopes it may be granted, parsed by the core.
+    pub(crate) scope: ScopeSet,
 }
 
 impl Client {
@@ -96,6 +98,8 @@ impl Client {
         } else {
             c.origins.clone()
         };
+        let scope =
+            crate::scopes::parse_allowed(&c.scope).map_err(|e| format!("client {id}: {e}"))?;
         Ok(Self {
             id: id.into(),
             name: c.name.clone().unwrap_or_else(|| id.into()),
@@ -105,7 +109,7 @@ impl Client {
             redirect_uris: c.redirect_uris.clone(),
             launch_uris: c.launch_uris.clone(),
             origins,
-            scope: c.scope.clone(),
+            scope,
         })
     }
 

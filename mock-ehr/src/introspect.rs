@@ -179,7 +179,7 @@ fn active_refresh(state: &AppState, token: &str) -> Option<Value> {
     }
     Some(json!({
         "active": true,
-        "scope": grant.scope,
+        "scope": grant.scope.to_string(),
         "client_id": grant.client_id,
         "exp": record.expires,
         "token_type": "refresh_token",

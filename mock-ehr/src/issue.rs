@@ -3,9 +3,9 @@
 //! Signing goes through [`crate::keys::KeyRing`] (the core's `sign_jwt`).
 
 use serde_json::{Map, Value, json};
+use smartgate_core::scope::{Scope, ScopeSet};
 
 use crate::error::AppError;
-use crate::scopes;
 use crate::state::{AppState, random_id, random_token};
 use crate::store::{AccessRecord, Grant, RefreshRecord, Store};
 
@@ -13,7 +13,7 @@ use crate::store::{AccessRecord, Grant, RefreshRecord, Store};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Mint {
     /// The scope of this access token (a grant's scope, or a narrower one on refresh).
-    pub(crate) scope: String,
+    pub(crate) scope: ScopeSet,
     /// Issue a refresh token (only with `offline_access` or `online_access`).
     pub(crate) refresh: bool,
     /// Issue an id_token with this nonce (`Some(None)`: no nonce).
@@ -62,7 +62,8 @@ pub(crate) fn for_grant(
     claims.insert("iat".into(), now.into());
     claims.insert("jti".into(), jti.clone().into());
     claims.insert("client_id".into(), grant.client_id.clone().into());
-    claims.insert("scope".into(), mint.scope.clone().into());
+    let scope = mint.scope.to_string();
+    claims.insert("scope".into(), scope.clone().into());
     if let Some(p) = &grant.context.patient {
         claims.insert("patient".into(), p.clone().into());
     }
@@ -70,7 +71,7 @@ pub(crate) fn for_grant(
         claims.insert("encounter".into(), e.clone().into());
     }
     if let Some(f) = &fhir_user
-        && scopes::has(&mint.scope, "fhirUser")
+        && mint.scope.contains(&Scope::FhirUser)
     {
         claims.insert("fhirUser".into(), f.clone().into());
     }
@@ -88,7 +89,7 @@ pub(crate) fn for_grant(
     body.insert("access_token".into(), access_token.into());
     body.insert("token_type".into(), "Bearer".into());
     body.insert("expires_in".into(), lifetime.into());
-    body.insert("scope".into(), mint.scope.clone().into());
+    body.insert("scope".into(), scope.into());
     if mint.refresh {
         let token = random_token()?;
         let secs = i64::try_from(state.settings.config.tokens.refresh_token_secs).unwrap_or(86_400);
@@ -115,11 +116,11 @@ pub(crate) fn for_grant(
             id.insert("nonce".into(), n.clone().into());
         }
         if let Some(f) = &fhir_user
-            && scopes::has(&grant.scope, "fhirUser")
+            && grant.scope.contains(&Scope::FhirUser)
         {
             id.insert("fhirUser".into(), f.clone().into());
         }
-        if scopes::has(&grant.scope, "profile") {
+        if grant.scope.contains(&Scope::Profile) {
             id.insert("name".into(), user.name.clone().into());
         }
         body.insert("id_token".into(), keys.sign_id(&id)?.into());

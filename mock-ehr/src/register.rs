@@ -130,14 +130,16 @@ fn handle(
             "only response_types [\"code\"] is supported",
         ));
     }
-    let policy = format!(
+    let policy = scopes::parse_allowed(&format!(
         "{} {}",
         builtin::DEMO_APP_SCOPES,
         builtin::DEMO_BACKEND_SCOPES
-    );
+    ))
+    .map_err(AppError::internal)?;
     let scope = match &meta.scope {
-        Some(s) if scopes::is_well_formed(s) => scopes::grant(s, &policy).to_scope_string(),
-        Some(_) => return Err(metadata_error("scope is malformed")),
+        Some(s) => scopes::grant(s, &policy)
+            .map_err(|e| metadata_error(format!("scope refused ({})", e.code())))?
+            .to_scope_string(),
         None if meta.redirect_uris.is_empty() => builtin::DEMO_BACKEND_SCOPES.into(),
         None => builtin::DEMO_APP_SCOPES.into(),
     };

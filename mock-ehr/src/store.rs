@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use smartgate_core::scope::ScopeSet;
 
 use crate::audit::AuditEvent;
 use crate::directory::Directory;
@@ -30,8 +31,8 @@ pub(crate) struct LaunchContext {
 pub(crate) struct Approval {
     pub(crate) client_id: String,
     pub(crate) user: Option<String>,
-    /// Granted scopes, space-separated.
-    pub(crate) scope: String,
+    /// Granted scopes.
+    pub(crate) scope: ScopeSet,
     pub(crate) redirect_uri: String,
     pub(crate) code_challenge: String,
     pub(crate) nonce: Option<String>,
@@ -54,7 +55,7 @@ pub(crate) struct Grant {
     pub(crate) id: String,
     pub(crate) client_id: String,
     pub(crate) user: Option<String>,
-    pub(crate) scope: String,
+    pub(crate) scope: ScopeSet,
     pub(crate) context: LaunchContext,
     pub(crate) created: i64,
     /// Why it ended, once it has.

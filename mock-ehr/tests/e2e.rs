@@ -40,6 +40,8 @@ mod par;
 mod refresh;
 #[path = "e2e/register.rs"]
 mod register;
+#[path = "e2e/scopes.rs"]
+mod scopes;
 #[path = "e2e/socket.rs"]
 mod socket;
 #[path = "e2e/token_code.rs"]

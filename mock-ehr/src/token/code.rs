@@ -7,13 +7,13 @@
 
 use serde_json::{Map, Value};
 use smartgate_core::pkce::{self, Method, PlainPolicy};
+use smartgate_core::scope::Scope;
 
 use crate::audit::AuditEvent;
 use crate::directory::Client;
 use crate::error::AppError;
 use crate::form::Params;
 use crate::issue::{self, Mint};
-use crate::scopes;
 use crate::state::{AppState, random_id};
 use crate::store::Grant;
 
@@ -95,12 +95,12 @@ pub(super) fn exchange(
         context: approval.context.clone(),
         created: now,
         revoked: None,
-        id_token_issued: scopes::has(&approval.scope, "openid") && approval.user.is_some(),
+        id_token_issued: approval.scope.contains(&Scope::OpenId) && approval.user.is_some(),
     };
     let mint = Mint {
         scope: grant.scope.clone(),
-        refresh: scopes::has(&grant.scope, "offline_access")
-            || scopes::has(&grant.scope, "online_access"),
+        refresh: grant.scope.contains(&Scope::OfflineAccess)
+            || grant.scope.contains(&Scope::OnlineAccess),
         id_token: grant.id_token_issued.then(|| approval.nonce.clone()),
         auth_time: approval.auth_time,
     };

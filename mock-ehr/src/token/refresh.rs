@@ -4,6 +4,7 @@
 //! BCP, section 4.14.2). A `scope` parameter may only shrink the grant.
 
 use serde_json::{Map, Value};
+use smartgate_core::scope::ScopeSet;
 
 use crate::audit::AuditEvent;
 use crate::directory::Client;
@@ -68,15 +69,29 @@ pub(super) fn exchange(
         fail(&mut store, "refresh token expired");
         return Err(AppError::invalid_grant("the refresh token has expired"));
     }
+    // RFC 6749 section 6: the requested scope "MUST NOT include any scope not
+    // originally granted"; every scope must be understood and covered by the grant.
     let scope = match params.get("scope") {
         None => grant.scope.clone(),
-        Some(s) if scopes::is_well_formed(s) && scopes::is_subset(s, &grant.scope) => s.to_string(),
-        Some(_) => {
-            return Err(AppError::oauth(
-                OAuthError::InvalidScope,
-                "a refresh may only narrow the granted scopes",
-            ));
-        }
+        Some(s) => match ScopeSet::parse_lenient(s) {
+            Ok(p)
+                if p.dropped.is_empty()
+                    && !p.scopes.is_empty()
+                    && scopes::within(&p.scopes, &grant.scope) =>
+            {
+                p.scopes
+            }
+            _ => {
+                fail(
+                    &mut store,
+                    &format!("refresh asked to widen the grant: {s}"),
+                );
+                return Err(AppError::oauth(
+                    OAuthError::InvalidScope,
+                    "a refresh may only narrow the granted scopes",
+                ));
+            }
+        },
     };
     if let Some(r) = store.refresh.get_mut(token) {
         r.current = false;
