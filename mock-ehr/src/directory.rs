@@ -33,6 +33,8 @@ pub(crate) struct Client {
     pub(crate) origins: Vec<String>,
     /// The scopes it may be granted, parsed by the core.
     pub(crate) scope: ScopeSet,
+    /// RFC 9449 `dpop_bound_access_tokens`: its token requests need a DPoP proof.
+    pub(crate) dpop_bound: bool,
 }
 
 impl Client {
@@ -110,6 +112,7 @@ impl Client {
             launch_uris: c.launch_uris.clone(),
             origins,
             scope,
+            dpop_bound: c.dpop_bound_access_tokens,
         })
     }
 

@@ -20,6 +20,20 @@ pub(crate) struct Mint {
     pub(crate) id_token: Option<Option<String>>,
     /// `auth_time` of the id_token.
     pub(crate) auth_time: i64,
+    /// Bind the access token to this DPoP key (`cnf.jkt`, `token_type: "DPoP"`).
+    pub(crate) jkt: Option<String>,
+}
+
+/// Adds `cnf.jkt` (RFC 9449 section 6.1) for a DPoP-bound token; the `token_type` of
+/// the response.
+fn bind(claims: &mut Map<String, Value>, jkt: Option<&str>) -> &'static str {
+    match jkt {
+        Some(jkt) => {
+            claims.insert("cnf".into(), json!({ "jkt": jkt }));
+            "DPoP"
+        }
+        None => "Bearer",
+    }
 }
 
 /// The access token lifetime of user-facing grants.
@@ -75,6 +89,7 @@ pub(crate) fn for_grant(
     {
         claims.insert("fhirUser".into(), f.clone().into());
     }
+    let token_type = bind(&mut claims, mint.jkt.as_deref());
     let keys = state.keys();
     let access_token = keys.sign_access(&claims)?;
     store.access.insert(
@@ -87,7 +102,7 @@ pub(crate) fn for_grant(
     );
     let mut body = Map::new();
     body.insert("access_token".into(), access_token.into());
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), token_type.into());
     body.insert("expires_in".into(), lifetime.into());
     body.insert("scope".into(), scope.into());
     if mint.refresh {
@@ -154,12 +169,14 @@ fn context_params(body: &mut Map<String, Value>, grant: &Grant, urls: &crate::st
     }
 }
 
-/// Mints a SMART Backend Services access token (no refresh token, at most 300 s).
+/// Mints a SMART Backend Services access token (no refresh token, at most 300 s),
+/// bound to the DPoP key `jkt` when given.
 pub(crate) fn backend(
     state: &AppState,
     store: &mut Store,
     client_id: &str,
     scope: &str,
+    jkt: Option<&str>,
 ) -> Result<(Map<String, Value>, String), AppError> {
     let now = state.now();
     let urls = state.urls();
@@ -176,6 +193,7 @@ pub(crate) fn backend(
     claims.insert("jti".into(), jti.clone().into());
     claims.insert("client_id".into(), client_id.into());
     claims.insert("scope".into(), scope.into());
+    let token_type = bind(&mut claims, jkt);
     let access_token = state.keys().sign_access(&claims)?;
     store.access.insert(
         jti.clone(),
@@ -187,7 +205,7 @@ pub(crate) fn backend(
     );
     let mut body = Map::new();
     body.insert("access_token".into(), access_token.into());
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), token_type.into());
     body.insert("expires_in".into(), lifetime.into());
     body.insert("scope".into(), scope.into());
     Ok((body, jti))

@@ -46,6 +46,9 @@ struct Metadata {
     jwks: Option<Value>,
     #[serde(default)]
     jwks_uri: Option<String>,
+    /// RFC 9449 section 5.2.
+    #[serde(default)]
+    dpop_bound_access_tokens: Option<bool>,
 }
 
 /// The router of this area.
@@ -162,6 +165,7 @@ fn handle(
         jwks_uri: meta.jwks_uri.clone(),
         redirect_uris: meta.redirect_uris.clone(),
         scope: scope.clone(),
+        dpop_bound_access_tokens: meta.dpop_bound_access_tokens.unwrap_or(false),
         ..ClientConfig::default()
     };
     let client = Client::from_config(&config).map_err(metadata_error)?;
@@ -181,6 +185,7 @@ fn handle(
         "response_types": ["code"],
         "redirect_uris": meta.redirect_uris,
         "scope": scope,
+        "dpop_bound_access_tokens": meta.dpop_bound_access_tokens.unwrap_or(false),
     });
     if let Some(obj) = body.as_object_mut() {
         if let Some(s) = secret {

@@ -67,6 +67,8 @@ pub struct AppState {
     pub(crate) keys: Arc<RwLock<Arc<KeyRing>>>,
     pub(crate) store: Arc<Mutex<Store>>,
     pub(crate) initial: Arc<Initial>,
+    /// DPoP policy, nonces and the one replay cache of the server.
+    pub(crate) dpop: Arc<crate::dpop::DpopState>,
 }
 
 impl AppState {

@@ -62,6 +62,9 @@ pub(crate) struct Grant {
     pub(crate) revoked: Option<&'static str>,
     /// Whether an id_token was issued (introspection then reports `iss`/`sub`).
     pub(crate) id_token_issued: bool,
+    /// The DPoP key (JWK thumbprint) the refresh tokens of a public client are bound
+    /// to (RFC 9449 section 5).
+    pub(crate) jkt: Option<String>,
 }
 
 /// A refresh token (the key of the map is the token itself).

@@ -30,6 +30,8 @@ mod backend;
 mod bad_input;
 #[path = "e2e/discovery.rs"]
 mod discovery;
+#[path = "e2e/dpop.rs"]
+mod dpop;
 #[path = "e2e/interactive.rs"]
 mod interactive;
 #[path = "e2e/introspect_revoke.rs"]

@@ -3,6 +3,7 @@
 //! refresh token.
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
 
 use crate::audit::AuditEvent;
 use crate::config::ClientAuthMethod;
@@ -17,6 +18,7 @@ pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let now = state.now();
     if client.auth != ClientAuthMethod::PrivateKeyJwt {
@@ -57,7 +59,8 @@ pub(super) fn exchange(
         detail = format!("{detail}; {note}");
     }
     let mut store = state.store();
-    let (body, jti) = issue::backend(state, &mut store, &client.id, &scope)?;
+    let jkt = proof.map(VerifiedProof::jkt);
+    let (body, jti) = issue::backend(state, &mut store, &client.id, &scope, jkt)?;
     AppState::audit_locked(
         &mut store,
         now,

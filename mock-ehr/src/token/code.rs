@@ -6,10 +6,12 @@
 //! first use created (RFC 6749 section 4.1.2).
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
 use smartgate_core::pkce::{self, Method, PlainPolicy};
 use smartgate_core::scope::Scope;
 
 use crate::audit::AuditEvent;
+use crate::config::ClientAuthMethod;
 use crate::directory::Client;
 use crate::error::AppError;
 use crate::form::Params;
@@ -21,6 +23,7 @@ pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
@@ -87,6 +90,7 @@ pub(super) fn exchange(
         )));
     }
     let approval = record.approval;
+    let jkt = proof.map(|p| p.jkt().to_string());
     let grant = Grant {
         id: random_id()?,
         client_id: client.id.clone(),
@@ -96,6 +100,11 @@ pub(super) fn exchange(
         created: now,
         revoked: None,
         id_token_issued: approval.scope.contains(&Scope::OpenId) && approval.user.is_some(),
+        // RFC 9449 section 5: a public client's refresh tokens are bound to its DPoP
+        // key; a confidential client's are bound by its authentication.
+        jkt: jkt
+            .clone()
+            .filter(|_| client.auth == ClientAuthMethod::None),
     };
     let mint = Mint {
         scope: grant.scope.clone(),
@@ -103,6 +112,7 @@ pub(super) fn exchange(
             || grant.scope.contains(&Scope::OnlineAccess),
         id_token: grant.id_token_issued.then(|| approval.nonce.clone()),
         auth_time: approval.auth_time,
+        jkt,
     };
     let body = issue::for_grant(state, &mut store, &grant, &mint)?;
     if let Some(r) = store.codes.get_mut(code) {

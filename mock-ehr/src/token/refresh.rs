@@ -4,6 +4,7 @@
 //! BCP, section 4.14.2). A `scope` parameter may only shrink the grant.
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
 use smartgate_core::scope::ScopeSet;
 
 use crate::audit::AuditEvent;
@@ -18,6 +19,7 @@ pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let token = params.require("refresh_token")?;
     let now = state.now();
@@ -51,6 +53,22 @@ pub(super) fn exchange(
         return Err(AppError::invalid_grant(
             "the refresh token was issued to another client",
         ));
+    }
+    // Before reuse detection: without the key, a stolen bound token can do nothing,
+    // not even end the grant.
+    if let Some(bound) = &grant.jkt
+        && let Err(e) = crate::dpop::check_bound(bound, proof)
+    {
+        AppState::audit_locked(
+            &mut store,
+            now,
+            AuditEvent::new("refresh", "invalid_dpop_proof")
+                .client(&client.id)
+                .user(grant.user.as_deref())
+                .token(grant.id.clone())
+                .detail("DPoP: no proof by the key the refresh token is bound to"),
+        );
+        return Err(e);
     }
     if !record.current {
         store.revoke_grant(&grant.id, "refresh token reused");
@@ -101,6 +119,7 @@ pub(super) fn exchange(
         refresh: true,
         id_token: None,
         auth_time: grant.created,
+        jkt: proof.map(|p| p.jkt().to_string()),
     };
     let body = issue::for_grant(state, &mut store, &grant, &mint)?;
     AppState::audit_locked(
