@@ -507,12 +507,12 @@ pub(crate) fn approve(
                 },
             );
         }
+        store.prune_if_due(now);
         store.codes.insert(
             code.clone(),
             CodeRecord {
                 approval,
                 expires: now + CODE_TTL,
-                redeemed: None,
             },
         );
         AppState::audit_locked(

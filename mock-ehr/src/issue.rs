@@ -92,12 +92,14 @@ pub(crate) fn for_grant(
     let token_type = bind(&mut claims, mint.jkt.as_deref());
     let keys = state.keys();
     let access_token = keys.sign_access(&claims)?;
+    store.prune_if_due(now);
     store.access.insert(
         jti,
         AccessRecord {
             grant: Some(grant.id.clone()),
             client_id: grant.client_id.clone(),
             revoked: false,
+            expires: now + lifetime,
         },
     );
     let mut body = Map::new();
@@ -195,12 +197,14 @@ pub(crate) fn backend(
     claims.insert("scope".into(), scope.into());
     let token_type = bind(&mut claims, jkt);
     let access_token = state.keys().sign_access(&claims)?;
+    store.prune_if_due(now);
     store.access.insert(
         jti.clone(),
         AccessRecord {
             grant: None,
             client_id: client_id.into(),
             revoked: false,
+            expires: now + lifetime,
         },
     );
     let mut body = Map::new();

@@ -58,7 +58,9 @@ async fn handle(
     form: Result<OAuthForm, AppError>,
 ) -> Result<Map<String, Value>, AppError> {
     let OAuthForm { headers, params } = form?;
-    if let Some(client_id) = client_auth::claimed_client_id(&headers, &params)
+    // The claimed id costs a parse of an assertion: only with a rate limit configured.
+    if ratelimit::enabled(state)
+        && let Some(client_id) = client_auth::claimed_client_id(&headers, &params)
         && let Err(retry_after) = ratelimit::check(state, "token", &client_id)
     {
         return Err(AppError::RateLimited { retry_after });

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::form::Params;
 use crate::issue::{self, Mint};
 use crate::state::{AppState, random_id};
-use crate::store::Grant;
+use crate::store::{Grant, Redeemed};
 
 pub(super) fn exchange(
     state: &AppState,
@@ -40,6 +40,26 @@ pub(super) fn exchange(
         );
     };
     let Some(record) = store.codes.get(code).cloned() else {
+        if let Some(redeemed) = store.redeemed.get(code).cloned() {
+            if redeemed.client_id != client.id {
+                failure(&mut store, "invalid_grant", "code issued to another client");
+                return Err(AppError::invalid_grant(
+                    "the code was issued to another client",
+                ));
+            }
+            store.revoke_grant(&redeemed.grant, "authorization code replayed");
+            AppState::audit_locked(
+                &mut store,
+                now,
+                AuditEvent::new("token", "invalid_grant")
+                    .client(&client.id)
+                    .token(redeemed.grant)
+                    .detail("authorization code replayed: the grant it created is revoked"),
+            );
+            return Err(AppError::invalid_grant(
+                "the authorization code was already used",
+            ));
+        }
         failure(&mut store, "invalid_grant", "unknown authorization code");
         return Err(AppError::invalid_grant(
             "unknown or expired authorization code",
@@ -49,20 +69,6 @@ pub(super) fn exchange(
         failure(&mut store, "invalid_grant", "code issued to another client");
         return Err(AppError::invalid_grant(
             "the code was issued to another client",
-        ));
-    }
-    if let Some(grant_id) = &record.redeemed {
-        store.revoke_grant(grant_id, "authorization code replayed");
-        AppState::audit_locked(
-            &mut store,
-            now,
-            AuditEvent::new("token", "invalid_grant")
-                .client(&client.id)
-                .token(grant_id.clone())
-                .detail("authorization code replayed: the grant it created is revoked"),
-        );
-        return Err(AppError::invalid_grant(
-            "the authorization code was already used",
         ));
     }
     if now >= record.expires {
@@ -115,9 +121,20 @@ pub(super) fn exchange(
         jkt,
     };
     let body = issue::for_grant(state, &mut store, &grant, &mint)?;
-    if let Some(r) = store.codes.get_mut(code) {
-        r.redeemed = Some(grant.id.clone());
-    }
+    // From now on the code is only a marker: a second use revokes this grant, for as
+    // long as the access tokens it produced can live.
+    store.codes.remove(code);
+    let keep = i64::try_from(state.settings.config.tokens.access_token_secs)
+        .unwrap_or(3600)
+        .max(crate::authorize::CODE_TTL);
+    store.redeemed.insert(
+        code.to_string(),
+        Redeemed {
+            grant: grant.id.clone(),
+            client_id: client.id.clone(),
+            until: now + keep,
+        },
+    );
     AppState::audit_locked(
         &mut store,
         now,
