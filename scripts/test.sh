@@ -4,7 +4,7 @@
 # first failure:
 #   cargo fmt --check; cargo clippy (all targets, -D warnings); the core built for
 #   wasm32v1-none (no std at all); the core's docs; cargo test --workspace; the WASM
-#   package's JS tests.
+#   package's JS tests; the mock EHR's pages in headless Chromium (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +51,14 @@ for lock in $(git ls-files '*package-lock.json' | grep -v node_modules || true);
   fi
 done
 
+# Chromium for tests/browser (playwright-core drives Debian's build).
+step "chromium"
+if [ -x /usr/bin/chromium ]; then
+  echo "present"
+else
+  apt-get update && apt-get install -y chromium
+fi
+
 # --- run --------------------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -73,5 +81,9 @@ if [ -x wasm/build.sh ]; then
   wasm/build.sh
   (cd wasm && npm test)
 fi
+
+step "mock EHR pages in headless Chromium (tests/browser)"
+cargo build -p mock-ehr --bin mock-ehr
+node --test tests/browser/
 
 step "all tests passed"

@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use smartgate_core::base64url;
 use smartgate_core::pkce::Method;
+use smartgate_core::scope::Scope;
 
 use crate::app::paths;
 use crate::audit::AuditEvent;
@@ -60,7 +61,7 @@ pub(crate) struct ValidRequest {
 impl ValidRequest {
     /// Whether the app asked for a patient to be picked (standalone `launch/patient`).
     pub(crate) fn needs_patient_pick(&self) -> bool {
-        self.launch.is_none() && self.granted.scopes.iter().any(|s| s == "launch/patient")
+        self.launch.is_none() && self.granted.has(&Scope::LaunchPatient)
     }
 }
 
@@ -338,9 +339,6 @@ fn validate(
     let requested = params
         .get("scope")
         .ok_or_else(|| refuse(InvalidScope, "scope is missing"))?;
-    if !scopes::is_well_formed(requested) {
-        return Err(refuse(InvalidScope, "scope is malformed"));
-    }
     let allowed = state
         .store()
         .directory
@@ -355,8 +353,9 @@ fn validate(
         ),
         None => None,
     };
-    let mut granted = scopes::grant(requested, &allowed);
-    match (&launch, scopes::has(requested, "launch")) {
+    let mut granted = scopes::grant(requested, &allowed)
+        .map_err(|e| (InvalidScope, format!("scope refused ({})", e.code())))?;
+    match (&launch, granted.requested.contains(&Scope::Launch)) {
         (Some(_), false) => {
             return Err(refuse(
                 InvalidScope,
@@ -371,12 +370,11 @@ fn validate(
         }
         _ => {}
     }
-    if launch.is_none() && granted.scopes.iter().any(|s| s == "launch/encounter") {
+    if launch.is_none() && granted.has(&Scope::LaunchEncounter) {
         // No encounter picker: a standalone launch cannot fulfil launch/encounter.
-        granted.scopes.retain(|s| s != "launch/encounter");
-        granted.narrowed = true;
+        granted.retain(|s| *s != Scope::LaunchEncounter);
     }
-    if granted.scopes.is_empty() {
+    if granted.is_empty() {
         return Err(refuse(
             InvalidScope,
             "none of the requested scopes may be granted to this client",
@@ -456,17 +454,14 @@ pub(crate) fn approve(
     scope_override: Option<Vec<String>>,
 ) -> Result<Response, AppError> {
     if let Some(kept) = scope_override {
-        if kept.len() != request.granted.scopes.len() {
-            request.granted.narrowed = true;
-        }
-        request.granted.scopes.retain(|s| kept.contains(s));
+        request.granted.retain(|s| kept.contains(&s.to_string()));
     }
     let target = ErrorTarget {
         redirect_uri: request.redirect_uri.clone(),
         state: Some(request.state.clone()),
         issuer: state.urls().issuer().to_string(),
     };
-    if request.granted.scopes.is_empty() {
+    if request.granted.is_empty() {
         state.audit(
             AuditEvent::new("authorize", "access_denied")
                 .client(&request.client_id)
@@ -483,10 +478,14 @@ pub(crate) fn approve(
     let now = state.now();
     let code = random_token()?;
     let scope = request.granted.to_scope_string();
+    let mut detail = format!("scope: {scope}");
+    if let Some(note) = request.granted.audit_note() {
+        detail = format!("{detail}; {note}");
+    }
     let approval = Approval {
         client_id: request.client_id.clone(),
         user: user.clone(),
-        scope: scope.clone(),
+        scope: request.granted.set.clone(),
         redirect_uri: request.redirect_uri.clone(),
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
@@ -508,12 +507,12 @@ pub(crate) fn approve(
                 },
             );
         }
+        store.prune_if_due(now);
         store.codes.insert(
             code.clone(),
             CodeRecord {
                 approval,
                 expires: now + CODE_TTL,
-                redeemed: None,
             },
         );
         AppState::audit_locked(
@@ -523,7 +522,7 @@ pub(crate) fn approve(
                 .client(&request.client_id)
                 .user(user.as_deref())
                 .patient(patient.as_deref())
-                .detail(format!("scope: {scope}")),
+                .detail(detail),
         );
     }
     Ok(redirect_with(

@@ -3,11 +3,13 @@
 //! - `client_secret_basic` (RFC 6749 section 2.3.1): HTTP Basic, id and secret
 //!   form-urlencoded, the secret compared in constant time.
 //! - `private_key_jwt` (RFC 7523, SMART Backend Services): the assertion is checked by
-//!   the core ([`jwt::verify`] with the `ring` provider): RS384, ES384, RS256 or ES256;
-//!   `iss` the client id; `aud` the endpoint; `exp` present. Around it: `sub` equal to
-//!   `iss`, `exp` at most [`MAX_ASSERTION_LIFETIME`] ahead, `kid` present and exactly one
-//!   registered key matching `kid` and key type, a `jku` header only if it equals the
-//!   registered `jwks_uri`, and a `jti` never seen before (until its `exp`).
+//!   the core (the steps of `jwt::verify`, on the JWS parsed once, with the `ring`
+//!   provider): RS384, ES384, RS256 or ES256; `iss` the client id; `aud` the endpoint;
+//!   `exp` present. Around it: `sub` equal to `iss`, `exp` at most
+//!   [`MAX_ASSERTION_LIFETIME`] ahead, `kid` present and exactly one registered key
+//!   matching `kid` and key type, a `jku` header only if it equals the registered
+//!   `jwks_uri`, and a `jti` never seen before (until its `exp`, in the core's bounded
+//!   replay cache).
 //! - public clients: `client_id` alone.
 //!
 //! Using two methods at once is refused (RFC 6749 section 2.3). Every failure is
@@ -16,9 +18,10 @@
 
 use axum::http::{HeaderMap, header};
 use base64ct::{Base64, Encoding};
+use smartgate_core::dpop::ReplayCache as _;
 use smartgate_core::jwk::JwkSet;
 use smartgate_core::jws::{Algorithm, Jws};
-use smartgate_core::jwt::{self, Claims, Validation};
+use smartgate_core::jwt::{Claims, Validation};
 use smartgate_core::provider::ring::Ring;
 use subtle::ConstantTimeEq;
 
@@ -56,14 +59,13 @@ pub(crate) async fn authenticate(
     params: &Params,
     audiences: &[String],
 ) -> Result<Authenticated, AppError> {
-    let claimed = claimed_client_id(headers, params);
     match authenticate_inner(state, headers, params, audiences).await {
         Ok(client) => {
             state.store().auth_failures.remove(&client.id);
             Ok(Authenticated { client })
         }
         Err(e) => {
-            let who = claimed.unwrap_or_else(|| "(unknown)".into());
+            let who = claimed_client_id(headers, params).unwrap_or_else(|| "(unknown)".into());
             let description = match &e {
                 AppError::OAuth { description, .. } => description.clone(),
                 _ => "client authentication failed".into(),
@@ -263,9 +265,15 @@ async fn verify_assertion(
         .algorithms(&ASSERTION_ALGORITHMS)
         .require("jti")
         .require("sub");
-    let verified =
-        jwt::verify(assertion, &keys, &validation, &Ring, now).map_err(|e| bad(e.code()))?;
-    let claims = &verified.claims;
+    // jwt::verify's own steps, on the JWS parsed above (one parse, not two).
+    validation
+        .check_header(jws.header())
+        .map_err(|e| bad(e.code()))?;
+    jws.verify(&keys, &Ring).map_err(|e| bad(e.code()))?;
+    let verified = validation
+        .check_claims(jws.payload(), now)
+        .map_err(|e| bad(e.code()))?;
+    let claims = &verified;
     if claims.sub() != Some(client_id.as_str()) {
         return Err(bad("sub must equal iss (the client id)"));
     }
@@ -277,12 +285,18 @@ async fn verify_assertion(
         .jti()
         .ok_or_else(|| bad("jti is missing"))?
         .to_string();
-    let mut store = state.store();
-    store.assertion_jtis.retain(|_, e| *e > now);
-    let key = (client_id.clone(), jti);
-    if store.assertion_jtis.contains_key(&key) {
-        return Err(bad("jti was used before"));
+    // The core's bounded replay cache: O(1) per check, each jti remembered until exp.
+    let key = smartgate_core::dpop::replay_key(&client_id, &jti);
+    match state
+        .store()
+        .assertion_jtis
+        .check_and_insert(&key, exp, now)
+    {
+        Ok(true) => Ok(client),
+        Ok(false) => Err(bad("jti was used before")),
+        Err(e) => Err(AppError::oauth(
+            crate::error::OAuthError::TemporarilyUnavailable,
+            format!("too many client assertions to remember ({})", e.code()),
+        )),
     }
-    store.assertion_jtis.insert(key, exp);
-    Ok(client)
 }

@@ -1,8 +1,7 @@
 //! Settings: what the `--config` TOML file holds, and what the builder sets.
 //!
-//! Every table refuses unknown keys, so a misspelt or not-yet-supported setting (for
-//! example a `dpop` table, before DPoP lands) is an error at startup rather than
-//! silently ignored. Clients, users and patients given here are added to the built-in
+//! Every table refuses unknown keys, so a misspelt or not-yet-supported setting is an
+//! error at startup rather than silently ignored. Clients, users and patients given here are added to the built-in
 //! ones ([`crate::builtin`]); a client or user with a built-in id replaces it.
 //!
 //! ```toml
@@ -20,12 +19,18 @@
 //! [rate_limit]
 //! requests_per_minute = 120    # per client, on /authorize and /token
 //!
+//! [dpop]
+//! required = false             # every token request must carry a DPoP proof
+//! nonce = true                 # proofs must carry a server nonce (use_dpop_nonce)
+//! nonce_period_secs = 300      # how often the nonce changes
+//!
 //! [[clients]]
 //! client_id = "my-app"
 //! auth = "none"                # none | client_secret_basic | private_key_jwt
 //! redirect_uris = ["http://localhost:4000/callback"]
 //! launch_uris = ["http://localhost:4000/launch"]
 //! scope = "openid fhirUser launch launch/patient patient/*.rs offline_access"
+//! dpop_bound_access_tokens = false   # true: this client's token requests need DPoP
 //!
 //! [[users]]
 //! username = "dr.who"
@@ -58,6 +63,8 @@ pub struct Config {
     pub signing: SigningConfig,
     /// Per-client rate limit on `/authorize` and `/token`; none when absent.
     pub rate_limit: Option<RateLimitConfig>,
+    /// DPoP at the token endpoint.
+    pub dpop: DpopConfig,
 }
 
 impl Config {
@@ -115,6 +122,34 @@ pub struct RateLimitConfig {
     /// Requests one client may make to `/authorize` and `/token` (each counted
     /// separately) per minute; more are answered 429 with `Retry-After`.
     pub requests_per_minute: u32,
+}
+
+/// DPoP ([RFC 9449]) at the token endpoint. Without this table DPoP is optional: a
+/// token request with a valid proof gets a DPoP-bound token, one without gets a
+/// bearer token (unless the client registered `dpop_bound_access_tokens`).
+///
+/// [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DpopConfig {
+    /// Every token request must carry a DPoP proof (`invalid_dpop_proof` otherwise).
+    pub required: bool,
+    /// Proofs must carry a server nonce: without one, or with a stale one, the answer is
+    /// `use_dpop_nonce` with the nonce to use in `DPoP-Nonce` (RFC 9449 section 8).
+    pub nonce: bool,
+    /// How often the nonce changes, in seconds (default 300). The previous nonce stays
+    /// good, so a nonce lives one to two periods.
+    pub nonce_period_secs: u64,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        Self {
+            required: false,
+            nonce: false,
+            nonce_period_secs: 300,
+        }
+    }
 }
 
 /// How a client authenticates at the token endpoint.
@@ -177,6 +212,10 @@ pub struct ClientConfig {
     /// The scopes the client may be granted, space-separated.
     #[serde(default)]
     pub scope: String,
+    /// RFC 9449 section 5.2: the client always uses DPoP, so its token requests
+    /// without a DPoP proof are refused (`invalid_dpop_proof`).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// One user who can log in.
@@ -215,12 +254,16 @@ mod tests {
         assert_eq!(config.clients[0].auth, ClientAuthMethod::None);
         assert_eq!(config.users[0].fhir_user, "Practitioner/prac-042");
         assert_eq!(config.rate_limit.unwrap().requests_per_minute, 120);
+        assert!(config.dpop.nonce && !config.dpop.required);
+        assert_eq!(config.dpop.nonce_period_secs, 300);
+        assert!(!config.clients[0].dpop_bound_access_tokens);
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = Config::from_toml("[dpop]\nrequired = true\n").unwrap_err();
-        assert!(err.contains("dpop"), "{err}");
+        let err = Config::from_toml("[dpop]\nrequire = true\n").unwrap_err();
+        assert!(err.contains("require"), "{err}");
+        assert!(Config::from_toml("[fhir_bulk]\non = true\n").is_err());
         assert!(Config::from_toml("[[clients]]\nclient_id='a'\nsecret='x'\n").is_err());
     }
 }

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use crate::state::AppState;
 
 const ALLOW_HEADERS: &str = "authorization, content-type, dpop";
+/// Response headers a browser app may read: the DPoP nonce (RFC 9449 section 8).
+const EXPOSE_HEADERS: &str = "dpop-nonce, www-authenticate";
 
 /// Middleware: `Access-Control-Allow-Origin: *` (no credentials), preflight answered.
 pub(crate) async fn open(req: Request, next: Next) -> Response {
@@ -47,9 +49,12 @@ pub(crate) async fn registered(
     }
     let mut response = next.run(req).await;
     if let (true, Some(origin)) = (allowed, origin) {
-        response
-            .headers_mut()
-            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
     }
     response
         .headers_mut()

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use smartgate_core::jwk::JwkSet;
+use smartgate_core::scope::ScopeSet;
 
 use crate::builtin;
 use crate::config::{ClientAuthMethod, ClientConfig, Config, UserConfig};
@@ -30,7 +31,10 @@ pub(crate) struct Client {
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) launch_uris: Vec<String>,
     pub(crate) origins: Vec<String>,
-    pub(crate) scope: String,
+    /// The scopes it may be granted, parsed by the core.
+    pub(crate) scope: ScopeSet,
+    /// RFC 9449 `dpop_bound_access_tokens`: its token requests need a DPoP proof.
+    pub(crate) dpop_bound: bool,
 }
 
 impl Client {
@@ -96,6 +100,8 @@ impl Client {
         } else {
             c.origins.clone()
         };
+        let scope =
+            crate::scopes::parse_allowed(&c.scope).map_err(|e| format!("client {id}: {e}"))?;
         Ok(Self {
             id: id.into(),
             name: c.name.clone().unwrap_or_else(|| id.into()),
@@ -105,7 +111,8 @@ impl Client {
             redirect_uris: c.redirect_uris.clone(),
             launch_uris: c.launch_uris.clone(),
             origins,
-            scope: c.scope.clone(),
+            scope,
+            dpop_bound: c.dpop_bound_access_tokens,
         })
     }
 

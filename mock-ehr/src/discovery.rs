@@ -88,6 +88,11 @@ fn auth_methods() -> Vec<&'static str> {
     vec!["private_key_jwt", "client_secret_basic", "none"]
 }
 
+/// RFC 9449 section 5.1: the proof algorithms the token endpoint accepts.
+fn dpop_algs() -> Vec<&'static str> {
+    crate::dpop::ALGORITHMS.iter().map(|a| a.name()).collect()
+}
+
 /// The SMART configuration document.
 pub(crate) fn smart_configuration_json(state: &AppState) -> Value {
     let urls = state.urls();
@@ -108,6 +113,7 @@ pub(crate) fn smart_configuration_json(state: &AppState) -> Value {
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "capabilities": CAPABILITIES,
+        "dpop_signing_alg_values_supported": dpop_algs(),
         "authorization_response_iss_parameter_supported": true,
     })
 }
@@ -136,6 +142,7 @@ async fn openid_configuration(State(state): State<AppState>) -> Json<Value> {
         "scopes_supported": ["openid", "fhirUser", "profile", "offline_access"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "fhirUser", "name"],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": dpop_algs(),
         "authorization_response_iss_parameter_supported": true,
     }))
 }

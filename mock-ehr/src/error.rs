@@ -57,11 +57,17 @@ pub enum OAuthError {
     InvalidRequestUri,
     /// `invalid_token` (RFC 6750, for a bad bearer token on introspection).
     InvalidToken,
+    /// `invalid_dpop_proof` (RFC 9449 section 5): the DPoP proof of a token request is
+    /// missing where required, invalid, or made with a key the grant is not bound to.
+    InvalidDpopProof,
+    /// `use_dpop_nonce` (RFC 9449 section 8): the proof must carry the server nonce
+    /// sent in `DPoP-Nonce`.
+    UseDpopNonce,
 }
 
 impl OAuthError {
     /// Every code, for parsing.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -77,6 +83,8 @@ impl OAuthError {
         Self::InvalidClientMetadata,
         Self::InvalidRequestUri,
         Self::InvalidToken,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
     ];
 
     /// The code on the wire.
@@ -97,6 +105,8 @@ impl OAuthError {
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -136,6 +146,17 @@ pub enum AppError {
         /// What went wrong, for the person in front of the browser.
         description: String,
     },
+    /// `use_dpop_nonce` (RFC 9449 section 8): 400 with the nonce to use in `DPoP-Nonce`.
+    DpopNonce {
+        /// A human-readable `error_description`.
+        description: String,
+        /// The nonce the next proof must carry.
+        nonce: String,
+    },
+    /// A refusal of the core's resource-server guard (an access token used as a
+    /// credential): its status, `WWW-Authenticate` and `DPoP-Nonce`, with an OAuth
+    /// error JSON body.
+    Guard(smartgate_core::guard::Rejection),
     /// Too many requests: 429 with `Retry-After`, body an OAuth error JSON.
     RateLimited {
         /// Seconds until the caller may try again.
@@ -202,6 +223,8 @@ impl AppError {
     pub fn oauth_code(&self) -> Option<OAuthError> {
         match self {
             Self::OAuth { error, .. } | Self::Page { error, .. } => Some(*error),
+            Self::DpopNonce { .. } => Some(OAuthError::UseDpopNonce),
+            Self::Guard(r) => r.error.and_then(OAuthError::from_code),
             Self::RateLimited { .. } => Some(OAuthError::TemporarilyUnavailable),
             Self::Internal(_) => Some(OAuthError::ServerError),
             Self::Admin { .. } => None,
@@ -250,6 +273,35 @@ impl IntoResponse for AppError {
                 let mut response =
                     (status, Html(pages::error_page(error.code(), &description))).into_response();
                 no_store(&mut response);
+                response
+            }
+            Self::DpopNonce { description, nonce } => {
+                let error = OAuthError::UseDpopNonce;
+                let mut response = oauth_json(error.status(), error, &description);
+                if let Ok(value) = HeaderValue::from_str(&nonce) {
+                    response
+                        .headers_mut()
+                        .insert(crate::dpop::DPOP_NONCE, value);
+                }
+                response
+            }
+            Self::Guard(r) => {
+                let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNAUTHORIZED);
+                let body = match r.error {
+                    Some(error) => json!({ "error": error, "error_description": r.description }),
+                    None => {
+                        json!({ "error": "invalid_request", "error_description": r.description })
+                    }
+                };
+                let mut response = (status, axum::Json(body)).into_response();
+                no_store(&mut response);
+                let h = response.headers_mut();
+                if let Ok(v) = HeaderValue::from_str(&r.www_authenticate) {
+                    h.insert(header::WWW_AUTHENTICATE, v);
+                }
+                if let Some(v) = r.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+                    h.insert(crate::dpop::DPOP_NONCE, v);
+                }
                 response
             }
             Self::RateLimited { retry_after } => {

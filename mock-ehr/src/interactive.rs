@@ -127,7 +127,7 @@ fn next_page(state: &AppState, session: &str, p: &Pending) -> Response {
         session,
         &p.request.client_name,
         patient.as_deref(),
-        &p.request.granted.scopes,
+        &p.request.granted.set,
     ))
 }
 
@@ -181,7 +181,6 @@ async fn consent(State(state): State<AppState>, form: Result<OAuthForm, AppError
             .iter()
             .filter(|(k, _)| k.starts_with("scope_"))
             .map(|(_, v)| v.clone())
-            .filter(|v| p.request.granted.scopes.contains(v))
             .collect();
         authorize::approve(&state, p.request, p.user, p.patient, Some(kept))
     })();

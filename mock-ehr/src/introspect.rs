@@ -1,14 +1,19 @@
 //! Token introspection (RFC 7662) with SMART's introspection profile.
 //!
 //! The caller authenticates as a confidential client (`client_secret_basic` or
-//! `private_key_jwt`; a public client's bare `client_id` is refused) or
-//! with `Authorization: Bearer` and an active access token. An active access token
-//! reports `active`, `scope`, `client_id`, `exp`, `iat`, `token_type`, the launch
-//! context (`patient`, `encounter`, `fhirContext`), `fhirUser`, and `iss`/`sub` when
-//! an id_token was issued with it. An active refresh token reports `active`, `scope`,
-//! `client_id`, `exp`, `token_type: "refresh_token"`. Anything expired, revoked,
-//! unknown, or of a grant whose consent was withdrawn gets exactly
-//! `{"active":false}`.
+//! `private_key_jwt`; a public client's bare `client_id` is refused) or with an
+//! active access token of this server: `Authorization: Bearer`, or `Authorization:
+//! DPoP` with a `DPoP` proof for a DPoP-bound one. The token credential is checked by
+//! the core's resource-server [`Guard`] (a DPoP-bound token sent as `Bearer` is
+//! refused, RFC 9449 section 7.2), whose refusals carry their `WWW-Authenticate`.
+//!
+//! An active access token reports `active`, `scope`, `client_id`, `exp`, `iat`,
+//! `token_type` (`DPoP` or `Bearer`), `cnf` for a DPoP-bound token (RFC 9449 section
+//! 6.2), the launch context (`patient`, `encounter`, `fhirContext`), `fhirUser`, and
+//! `iss`/`sub` when an id_token was issued with it. An active refresh token reports
+//! `active`, `scope`, `client_id`, `exp`, `token_type: "refresh_token"`, and `cnf` when
+//! it is bound to a public client's DPoP key. Anything expired, revoked, unknown, or of
+//! a grant whose consent was withdrawn gets exactly `{"active":false}`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -16,6 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router, middleware};
 use serde_json::{Map, Value, json};
+use smartgate_core::dpop;
+use smartgate_core::guard::{DpopMode, Guard, Request as GuardRequest};
+use smartgate_core::provider::ring::Ring;
 
 use crate::app::paths;
 use crate::audit::AuditEvent;
@@ -54,16 +62,8 @@ async fn introspect(State(state): State<AppState>, form: Result<OAuthForm, AppEr
 
 async fn handle(state: &AppState, form: Result<OAuthForm, AppError>) -> Result<Value, AppError> {
     let OAuthForm { headers, params } = form?;
-    let caller = match bearer(&headers) {
-        Some(token) => {
-            if active_access(state, token).is_none() {
-                return Err(AppError::oauth(
-                    OAuthError::InvalidToken,
-                    "the bearer token is not active",
-                ));
-            }
-            "bearer".to_string()
-        }
+    let caller = match token_credentials(&headers) {
+        Some(authorization) => token_caller(state, &headers, &authorization)?,
         None => {
             let urls = state.urls();
             let audiences = [
@@ -107,13 +107,78 @@ async fn handle(state: &AppState, form: Result<OAuthForm, AppError>) -> Result<V
     Ok(body)
 }
 
-/// The token of an `Authorization: Bearer` header.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
+/// Every value of a header, joined with `", "` as RFC 9110 section 5.3 allows (the
+/// guard then refuses two credentials or two proofs); `None` without the header, or
+/// with a value that is not ASCII.
+fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+    let values: Option<Vec<&str>> = headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect();
+    values.filter(|v| !v.is_empty()).map(|v| v.join(", "))
+}
+
+/// The `Authorization` value when it holds a token credential (`Bearer` or `DPoP`,
+/// any case); `None` for `Basic` or no header (client authentication then).
+fn token_credentials(headers: &HeaderMap) -> Option<String> {
+    let value = joined(headers, header::AUTHORIZATION.as_str())?;
+    let scheme = value.split(' ').next().unwrap_or_default();
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop")).then_some(value)
+}
+
+/// Authenticates a caller by its access token: the core's guard checks the token, its
+/// scheme and, for `DPoP`, the proof (`htm` POST, `htu` this endpoint, `ath`, the server
+/// nonce, the shared replay cache); then the store must hold it as active.
+fn token_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    authorization: &str,
+) -> Result<String, AppError> {
+    let urls = state.urls();
+    let keys = state.keys();
+    let mut guard = Guard::new(
+        keys.jwks().clone(),
+        keys.access_validation(urls.issuer(), &urls.fhir),
+    )
+    .dpop(DpopMode::Allowed)
+    .dpop_validation(state.dpop.validation().clone());
+    if let Some(policy) = state.dpop.nonce_policy() {
+        guard = guard.nonce(policy.clone());
+    }
+    let url = urls.at(paths::INTROSPECT);
+    let proof = joined(headers, crate::dpop::DPOP);
+    let mut request = GuardRequest::new("POST", &url, state.now()).authorization(authorization);
+    if let Some(p) = &proof {
+        request = request.dpop(p);
+    }
+    let authorized = guard
+        .check(&request, &Ring, state.dpop.replay())
+        .map_err(AppError::Guard)?;
+    let active = authorized
+        .claims
+        .jti()
+        .is_some_and(|jti| is_live(&state.store(), jti));
+    if !active {
+        return Err(AppError::oauth(
+            OAuthError::InvalidToken,
+            "the access token is not active",
+        ));
+    }
+    Ok(authorized
+        .client_id
+        .unwrap_or_else(|| "access token".to_string()))
+}
+
+/// Whether the access token `jti` is recorded, not revoked, and its grant alive.
+fn is_live(store: &crate::store::Store, jti: &str) -> bool {
+    store.access.get(jti).is_some_and(|record| {
+        !record.revoked
+            && record
+                .grant
+                .as_ref()
+                .is_none_or(|id| store.grants.get(id).is_some_and(|g| g.revoked.is_none()))
+    })
 }
 
 /// The introspection answer for an active access token: verified by the core, then
@@ -127,14 +192,14 @@ pub(crate) fn active_access(state: &AppState, token: &str) -> Option<Value> {
     let claims = verified.claims;
     let jti = claims.jti()?;
     let store = state.store();
-    let record = store.access.get(jti)?;
-    if record.revoked {
+    if !is_live(&store, jti) {
         return None;
     }
-    let grant = match &record.grant {
-        Some(id) => Some(store.grants.get(id).filter(|g| g.revoked.is_none())?),
-        None => None,
-    };
+    let grant = store
+        .access
+        .get(jti)
+        .and_then(|r| r.grant.as_ref())
+        .and_then(|id| store.grants.get(id));
     let mut body = Map::new();
     body.insert("active".into(), true.into());
     for name in [
@@ -146,12 +211,17 @@ pub(crate) fn active_access(state: &AppState, token: &str) -> Option<Value> {
         "patient",
         "encounter",
         "fhirUser",
+        "cnf",
     ] {
         if let Some(v) = claims.get(name) {
             body.insert(name.into(), v.clone());
         }
     }
-    body.insert("token_type".into(), "Bearer".into());
+    let token_type = match dpop::bound_jkt(&claims) {
+        Ok(Some(_)) => "DPoP",
+        _ => "Bearer",
+    };
+    body.insert("token_type".into(), token_type.into());
     if let Some(g) = grant {
         if !g.context.fhir_context.is_empty() {
             body.insert(
@@ -177,11 +247,15 @@ fn active_refresh(state: &AppState, token: &str) -> Option<Value> {
     if !record.current || now >= record.expires || grant.revoked.is_some() {
         return None;
     }
-    Some(json!({
+    let mut body = json!({
         "active": true,
-        "scope": grant.scope,
+        "scope": grant.scope.to_string(),
         "client_id": grant.client_id,
         "exp": record.expires,
         "token_type": "refresh_token",
-    }))
+    });
+    if let (Some(jkt), Some(obj)) = (&grant.jkt, body.as_object_mut()) {
+        obj.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
+    Some(body)
 }

@@ -3,9 +3,9 @@
 //! Signing goes through [`crate::keys::KeyRing`] (the core's `sign_jwt`).
 
 use serde_json::{Map, Value, json};
+use smartgate_core::scope::{Scope, ScopeSet};
 
 use crate::error::AppError;
-use crate::scopes;
 use crate::state::{AppState, random_id, random_token};
 use crate::store::{AccessRecord, Grant, RefreshRecord, Store};
 
@@ -13,13 +13,27 @@ use crate::store::{AccessRecord, Grant, RefreshRecord, Store};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Mint {
     /// The scope of this access token (a grant's scope, or a narrower one on refresh).
-    pub(crate) scope: String,
+    pub(crate) scope: ScopeSet,
     /// Issue a refresh token (only with `offline_access` or `online_access`).
     pub(crate) refresh: bool,
     /// Issue an id_token with this nonce (`Some(None)`: no nonce).
     pub(crate) id_token: Option<Option<String>>,
     /// `auth_time` of the id_token.
     pub(crate) auth_time: i64,
+    /// Bind the access token to this DPoP key (`cnf.jkt`, `token_type: "DPoP"`).
+    pub(crate) jkt: Option<String>,
+}
+
+/// Adds `cnf.jkt` (RFC 9449 section 6.1) for a DPoP-bound token; the `token_type` of
+/// the response.
+fn bind(claims: &mut Map<String, Value>, jkt: Option<&str>) -> &'static str {
+    match jkt {
+        Some(jkt) => {
+            claims.insert("cnf".into(), json!({ "jkt": jkt }));
+            "DPoP"
+        }
+        None => "Bearer",
+    }
 }
 
 /// The access token lifetime of user-facing grants.
@@ -62,7 +76,8 @@ pub(crate) fn for_grant(
     claims.insert("iat".into(), now.into());
     claims.insert("jti".into(), jti.clone().into());
     claims.insert("client_id".into(), grant.client_id.clone().into());
-    claims.insert("scope".into(), mint.scope.clone().into());
+    let scope = mint.scope.to_string();
+    claims.insert("scope".into(), scope.clone().into());
     if let Some(p) = &grant.context.patient {
         claims.insert("patient".into(), p.clone().into());
     }
@@ -70,25 +85,28 @@ pub(crate) fn for_grant(
         claims.insert("encounter".into(), e.clone().into());
     }
     if let Some(f) = &fhir_user
-        && scopes::has(&mint.scope, "fhirUser")
+        && mint.scope.contains(&Scope::FhirUser)
     {
         claims.insert("fhirUser".into(), f.clone().into());
     }
+    let token_type = bind(&mut claims, mint.jkt.as_deref());
     let keys = state.keys();
     let access_token = keys.sign_access(&claims)?;
+    store.prune_if_due(now);
     store.access.insert(
         jti,
         AccessRecord {
             grant: Some(grant.id.clone()),
             client_id: grant.client_id.clone(),
             revoked: false,
+            expires: now + lifetime,
         },
     );
     let mut body = Map::new();
     body.insert("access_token".into(), access_token.into());
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), token_type.into());
     body.insert("expires_in".into(), lifetime.into());
-    body.insert("scope".into(), mint.scope.clone().into());
+    body.insert("scope".into(), scope.into());
     if mint.refresh {
         let token = random_token()?;
         let secs = i64::try_from(state.settings.config.tokens.refresh_token_secs).unwrap_or(86_400);
@@ -115,11 +133,11 @@ pub(crate) fn for_grant(
             id.insert("nonce".into(), n.clone().into());
         }
         if let Some(f) = &fhir_user
-            && scopes::has(&grant.scope, "fhirUser")
+            && grant.scope.contains(&Scope::FhirUser)
         {
             id.insert("fhirUser".into(), f.clone().into());
         }
-        if scopes::has(&grant.scope, "profile") {
+        if grant.scope.contains(&Scope::Profile) {
             id.insert("name".into(), user.name.clone().into());
         }
         body.insert("id_token".into(), keys.sign_id(&id)?.into());
@@ -153,12 +171,14 @@ fn context_params(body: &mut Map<String, Value>, grant: &Grant, urls: &crate::st
     }
 }
 
-/// Mints a SMART Backend Services access token (no refresh token, at most 300 s).
+/// Mints a SMART Backend Services access token (no refresh token, at most 300 s),
+/// bound to the DPoP key `jkt` when given.
 pub(crate) fn backend(
     state: &AppState,
     store: &mut Store,
     client_id: &str,
     scope: &str,
+    jkt: Option<&str>,
 ) -> Result<(Map<String, Value>, String), AppError> {
     let now = state.now();
     let urls = state.urls();
@@ -175,18 +195,21 @@ pub(crate) fn backend(
     claims.insert("jti".into(), jti.clone().into());
     claims.insert("client_id".into(), client_id.into());
     claims.insert("scope".into(), scope.into());
+    let token_type = bind(&mut claims, jkt);
     let access_token = state.keys().sign_access(&claims)?;
+    store.prune_if_due(now);
     store.access.insert(
         jti.clone(),
         AccessRecord {
             grant: None,
             client_id: client_id.into(),
             revoked: false,
+            expires: now + lifetime,
         },
     );
     let mut body = Map::new();
     body.insert("access_token".into(), access_token.into());
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), token_type.into());
     body.insert("expires_in".into(), lifetime.into());
     body.insert("scope".into(), scope.into());
     Ok((body, jti))

@@ -145,8 +145,17 @@ impl KeyRing {
         )
     }
 
-    /// Verifies one of our access tokens: signature under a published key with the
-    /// access algorithm, `typ` `at+jwt`, `iss`, `aud`, `exp` (all by the core).
+    /// What one of our access tokens must pass: signature under a published key with
+    /// the access algorithm, `typ` `at+jwt`, `iss`, `aud`, `exp`, `jti`, `client_id`.
+    pub(crate) fn access_validation(&self, issuer: &str, audience: &str) -> Validation {
+        Validation::new([issuer], [audience])
+            .algorithms(&[self.access_alg])
+            .typ(ACCESS_TOKEN_TYP)
+            .require("jti")
+            .require("client_id")
+    }
+
+    /// Verifies one of our access tokens ([`KeyRing::access_validation`], by the core).
     pub(crate) fn verify_access(
         &self,
         token: &str,
@@ -154,11 +163,7 @@ impl KeyRing {
         audience: &str,
         now: i64,
     ) -> Result<VerifiedJwt, smartgate_core::Error> {
-        let validation = Validation::new([issuer], [audience])
-            .algorithms(&[self.access_alg])
-            .typ(ACCESS_TOKEN_TYP)
-            .require("jti")
-            .require("client_id");
+        let validation = self.access_validation(issuer, audience);
         jwt::verify(token, &self.jwks, &validation, &Ring, now)
     }
 }

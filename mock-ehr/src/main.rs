@@ -20,7 +20,7 @@ struct Cli {
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// TOML configuration: clients, users, patients, token lifetimes, signing
-    /// algorithm, rate limit.
+    /// algorithm, rate limit, DPoP policy.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Approve authorization requests at once (no login, picker or consent pages).
@@ -60,6 +60,12 @@ fn main() -> ExitCode {
             }
         },
     };
+    let dpop = match (config.dpop.required, config.dpop.nonce) {
+        (true, true) => "required, with server nonces",
+        (true, false) => "required",
+        (false, true) => "optional, with server nonces",
+        (false, false) => "optional (a DPoP header binds the token)",
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +92,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        print_banner(&ehr, cli.auto_approve, !cli.no_admin);
+        print_banner(&ehr, cli.auto_approve, !cli.no_admin, dpop);
         shutdown_signal().await;
         match ehr.shutdown().await {
             Ok(()) => ExitCode::SUCCESS,
@@ -120,7 +126,7 @@ async fn shutdown_signal() {
     }
 }
 
-fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool) {
+fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool, dpop: &str) {
     // The first line is the base URL alone, for scripts that start with --port 0.
     println!("{}", ehr.base_url());
     println!("FHIR base:       {}", ehr.fhir_base());
@@ -144,6 +150,7 @@ fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool) {
             "disabled"
         }
     );
+    println!("DPoP:            {dpop}");
     println!("Demo client:     client_id=demo-app (public, PKCE S256)");
     println!("  redirect_uri:  http://localhost:3000/callback");
     println!("  launch_uri:    http://localhost:3000/launch");

@@ -1,6 +1,10 @@
 //! Server-rendered HTML: the error page, login, patient picker and consent. Every
 //! value is HTML-escaped; pages carry no script.
 
+use smartgate_core::scope::{
+    ClinicalScope, Context, Permissions, ResourceSelector, Scope, ScopeSet,
+};
+
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -98,7 +102,7 @@ pub(crate) fn consent(
     session: &str,
     client_name: &str,
     patient: Option<&str>,
-    scopes: &[String],
+    scopes: &ScopeSet,
 ) -> String {
     let items: String = scopes
         .iter()
@@ -106,7 +110,7 @@ pub(crate) fn consent(
         .map(|(i, s)| {
             format!(
                 "<label><input type=\"checkbox\" name=\"scope_{i}\" value=\"{v}\" checked> {d} <code>{v}</code></label>",
-                v = escape(s),
+                v = escape(&s.to_string()),
                 d = escape(&describe(s)),
             )
         })
@@ -129,61 +133,65 @@ pub(crate) fn consent(
     )
 }
 
-/// A plain-words description of a SMART scope.
-pub(crate) fn describe(scope: &str) -> String {
-    match scope {
-        "openid" => return "Confirm who you are".into(),
-        "fhirUser" => return "Know which user record is yours".into(),
-        "profile" => return "See your name".into(),
-        "launch" => return "Receive the context the EHR opened it in".into(),
-        "launch/patient" => return "Know which patient is selected".into(),
-        "launch/encounter" => return "Know which encounter is selected".into(),
-        "offline_access" => return "Keep access after you close it (long-lived)".into(),
-        "online_access" => return "Keep access while you are signed in".into(),
-        _ => {}
-    }
-    let Some((context, rest)) = scope.split_once('/') else {
-        return format!("Use the permission \"{scope}\"");
+/// A plain-words description of a SMART scope, from the core's reading of it.
+pub(crate) fn describe(scope: &Scope) -> String {
+    let text = match scope {
+        Scope::OpenId => "Confirm who you are",
+        Scope::FhirUser => "Know which user record is yours",
+        Scope::Profile => "See your name",
+        Scope::Launch => "Receive the context the EHR opened it in",
+        Scope::LaunchPatient => "Know which patient is selected",
+        Scope::LaunchEncounter => "Know which encounter is selected",
+        Scope::OfflineAccess => "Keep access after you close it (long-lived)",
+        Scope::OnlineAccess => "Keep access while you are signed in",
+        Scope::Clinical(c) => return describe_clinical(c),
+        other => return format!("Use the permission \"{other}\""),
     };
-    let (resource, perm) = rest.split_once('.').unwrap_or((rest, ""));
-    let perm = perm.split('?').next().unwrap_or_default();
-    let what = if resource == "*" {
-        "all kinds of data".to_string()
+    text.to_string()
+}
+
+fn describe_clinical(c: &ClinicalScope) -> String {
+    let what = match c.resource() {
+        ResourceSelector::Wildcard => "all kinds of data".to_string(),
+        ResourceSelector::Type(t) => format!("{} records", t.name()),
+    };
+    let p = c.permissions();
+    let action = if p == Permissions::ALL {
+        "Read, search, create, change and delete".to_string()
+    } else if p == Permissions::V1_READ {
+        "Read and search".to_string()
+    } else if p == Permissions::V1_WRITE {
+        "Create, change and delete".to_string()
     } else {
-        format!("{resource} records")
-    };
-    let action = match perm {
-        "read" | "rs" => "Read and search".to_string(),
-        "write" => "Create, change and delete".to_string(),
-        "*" | "cruds" => "Read, search, create, change and delete".to_string(),
-        letters => {
-            let mut words = Vec::new();
-            for (c, w) in [
-                ('c', "create"),
-                ('r', "read"),
-                ('u', "change"),
-                ('d', "delete"),
-                ('s', "search"),
-            ] {
-                if letters.contains(c) {
-                    words.push(w);
-                }
-            }
-            let joined = words.join(", ");
-            let mut chars = joined.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => format!("Use ({letters})"),
-            }
+        let words: Vec<&str> = [
+            (Permissions::CREATE, "create"),
+            (Permissions::READ, "read"),
+            (Permissions::UPDATE, "change"),
+            (Permissions::DELETE, "delete"),
+            (Permissions::SEARCH, "search"),
+        ]
+        .iter()
+        .filter(|(bit, _)| p.contains(*bit))
+        .map(|(_, w)| *w)
+        .collect();
+        let joined = words.join(", ");
+        let mut chars = joined.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => format!("Use ({p})"),
         }
     };
-    let whose = match context {
-        "patient" => "of the selected patient",
-        "user" => "that you can see",
-        "system" => "across the whole system",
-        _ => "",
+    let whose = match c.context() {
+        Context::Patient => "of the selected patient",
+        Context::User => "that you can see",
+        Context::System => "across the whole system",
     };
-    format!("{action} {what} {whose}").trim_end().to_string()
+    let only: Vec<String> = c.query().iter().map(|(n, v)| format!("{n}={v}")).collect();
+    if only.is_empty() {
+        format!("{action} {what} {whose}")
+    } else {
+        format!("{action} {what} {whose}, only where {}", only.join(" and "))
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +205,10 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
         );
         assert!(!error_page("x", "<script>").contains("<script>"));
+    }
+
+    fn describe(scope: &str) -> String {
+        super::describe(&Scope::parse(scope).unwrap())
     }
 
     #[test]
@@ -213,6 +225,12 @@ mod tests {
             describe("patient/Condition.cu"),
             "Create, change Condition records of the selected patient"
         );
+        assert_eq!(describe("patient/*.read"), describe("patient/*.rs"));
         assert_eq!(describe("launch/patient"), "Know which patient is selected");
+        assert_eq!(
+            describe("patient/Observation.rs?category=laboratory"),
+            "Read and search Observation records of the selected patient, only where category=laboratory"
+        );
+        assert_eq!(describe("x-custom"), "Use the permission \"x-custom\"");
     }
 }

@@ -3,6 +3,11 @@
 
 use crate::state::AppState;
 
+/// Whether a rate limit is configured.
+pub(crate) fn enabled(state: &AppState) -> bool {
+    state.settings.config.rate_limit.is_some()
+}
+
 /// Counts one request of `client_id` to `endpoint`; `Err(retry_after_secs)` when it is
 /// over the limit.
 pub(crate) fn check(state: &AppState, endpoint: &'static str, client_id: &str) -> Result<(), u64> {

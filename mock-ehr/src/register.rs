@@ -46,6 +46,9 @@ struct Metadata {
     jwks: Option<Value>,
     #[serde(default)]
     jwks_uri: Option<String>,
+    /// RFC 9449 section 5.2.
+    #[serde(default)]
+    dpop_bound_access_tokens: Option<bool>,
 }
 
 /// The router of this area.
@@ -130,14 +133,16 @@ fn handle(
             "only response_types [\"code\"] is supported",
         ));
     }
-    let policy = format!(
+    let policy = scopes::parse_allowed(&format!(
         "{} {}",
         builtin::DEMO_APP_SCOPES,
         builtin::DEMO_BACKEND_SCOPES
-    );
+    ))
+    .map_err(AppError::internal)?;
     let scope = match &meta.scope {
-        Some(s) if scopes::is_well_formed(s) => scopes::grant(s, &policy).to_scope_string(),
-        Some(_) => return Err(metadata_error("scope is malformed")),
+        Some(s) => scopes::grant(s, &policy)
+            .map_err(|e| metadata_error(format!("scope refused ({})", e.code())))?
+            .to_scope_string(),
         None if meta.redirect_uris.is_empty() => builtin::DEMO_BACKEND_SCOPES.into(),
         None => builtin::DEMO_APP_SCOPES.into(),
     };
@@ -160,6 +165,7 @@ fn handle(
         jwks_uri: meta.jwks_uri.clone(),
         redirect_uris: meta.redirect_uris.clone(),
         scope: scope.clone(),
+        dpop_bound_access_tokens: meta.dpop_bound_access_tokens.unwrap_or(false),
         ..ClientConfig::default()
     };
     let client = Client::from_config(&config).map_err(metadata_error)?;
@@ -179,6 +185,7 @@ fn handle(
         "response_types": ["code"],
         "redirect_uris": meta.redirect_uris,
         "scope": scope,
+        "dpop_bound_access_tokens": meta.dpop_bound_access_tokens.unwrap_or(false),
     });
     if let Some(obj) = body.as_object_mut() {
         if let Some(s) = secret {

@@ -134,6 +134,7 @@ impl MockEhrBuilder {
             keys::parse_alg(&self.config.signing.access_token_alg).map_err(StartError)?;
         let directory = Directory::build(&self.config, demo_backend_jwks()?).map_err(StartError)?;
         let ring = Arc::new(KeyRing::initial(access_alg).map_err(StartError)?);
+        let dpop = crate::dpop::DpopState::new(&self.config.dpop).map_err(StartError)?;
         let clock = match self.time_source {
             Some(source) => Clock::with_source(source),
             None => Clock::system(),
@@ -153,6 +154,7 @@ impl MockEhrBuilder {
                 directory,
                 keys: ring,
             }),
+            dpop: Arc::new(dpop),
         })
     }
 

@@ -67,6 +67,8 @@ pub struct AppState {
     pub(crate) keys: Arc<RwLock<Arc<KeyRing>>>,
     pub(crate) store: Arc<Mutex<Store>>,
     pub(crate) initial: Arc<Initial>,
+    /// DPoP policy, nonces and the one replay cache of the server.
+    pub(crate) dpop: Arc<crate::dpop::DpopState>,
 }
 
 impl AppState {
@@ -117,7 +119,8 @@ impl AppState {
 
     /// Appends to the audit trail while the store is already locked.
     pub(crate) fn audit_locked(store: &mut Store, now: i64, mut event: AuditEvent) {
-        event.seq = store.audit.len() as u64 + 1;
+        store.audit_seq += 1;
+        event.seq = store.audit_seq;
         event.time = now;
         tracing::info!(
             event = event.event,
@@ -126,7 +129,10 @@ impl AppState {
             token_id = event.token_id.as_deref().unwrap_or("-"),
             "audit"
         );
-        store.audit.push(event);
+        if store.audit.len() >= crate::store::MAX_AUDIT_EVENTS {
+            store.audit.pop_front();
+        }
+        store.audit.push_back(event);
     }
 }
 

@@ -1,6 +1,11 @@
 //! The token endpoint (RFC 6749 section 3.2): `authorization_code`, `refresh_token`
 //! and `client_credentials`. Responses carry `Cache-Control: no-store` and
 //! `Pragma: no-cache` (section 5.1); errors are section 5.2 JSON.
+//!
+//! Order of checks: rate limit, `grant_type`, the DPoP proof if any
+//! ([`crate::dpop`]), client authentication, the DPoP requirement of the server or
+//! client, then the grant. Every grant type binds its access token to the proof's key
+//! when there is one.
 
 mod backend;
 mod code;
@@ -15,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::app::paths;
 use crate::client_auth;
 use crate::cors;
+use crate::dpop;
 use crate::error::{AppError, OAuthError, no_store};
 use crate::faults;
 use crate::form::OAuthForm;
@@ -40,6 +46,7 @@ async fn token(State(state): State<AppState>, form: Result<OAuthForm, AppError>)
         Ok(body) => {
             let mut response = Json(Value::Object(body)).into_response();
             no_store(&mut response);
+            dpop::add_nonce(&state, &mut response);
             response
         }
         Err(e) => e.into_response(),
@@ -51,7 +58,9 @@ async fn handle(
     form: Result<OAuthForm, AppError>,
 ) -> Result<Map<String, Value>, AppError> {
     let OAuthForm { headers, params } = form?;
-    if let Some(client_id) = client_auth::claimed_client_id(&headers, &params)
+    // The claimed id costs a parse of an assertion: only with a rate limit configured.
+    if ratelimit::enabled(state)
+        && let Some(client_id) = client_auth::claimed_client_id(&headers, &params)
         && let Err(retry_after) = ratelimit::check(state, "token", &client_id)
     {
         return Err(AppError::RateLimited { retry_after });
@@ -67,12 +76,31 @@ async fn handle(
             ));
         }
     }
+    let proof = dpop::token_request_proof(state, &headers).inspect_err(|e| {
+        let who = client_auth::claimed_client_id(&headers, &params);
+        audit_refusal(state, who, e);
+    })?;
     let client = client_auth::authenticate(state, &headers, &params, &audiences)
         .await?
         .client;
+    dpop::require(state, &client, proof.as_ref())
+        .inspect_err(|e| audit_refusal(state, Some(client.id.clone()), e))?;
     match grant_type {
-        "authorization_code" => code::exchange(state, &client, &params),
-        "refresh_token" => refresh::exchange(state, &client, &params),
-        _ => backend::exchange(state, &client, &params),
+        "authorization_code" => code::exchange(state, &client, &params, proof.as_ref()),
+        "refresh_token" => refresh::exchange(state, &client, &params, proof.as_ref()),
+        _ => backend::exchange(state, &client, &params, proof.as_ref()),
     }
+}
+
+/// Records a DPoP refusal of a token request.
+fn audit_refusal(state: &AppState, client_id: Option<String>, e: &AppError) {
+    let outcome = e.oauth_code().unwrap_or(OAuthError::ServerError).code();
+    let mut event = crate::audit::AuditEvent::new("token", outcome);
+    if let Some(id) = client_id {
+        event = event.client(id);
+    }
+    if let AppError::OAuth { description, .. } | AppError::DpopNonce { description, .. } = e {
+        event = event.detail(format!("DPoP: {description}"));
+    }
+    state.audit(event);
 }

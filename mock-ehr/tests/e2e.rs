@@ -30,6 +30,8 @@ mod backend;
 mod bad_input;
 #[path = "e2e/discovery.rs"]
 mod discovery;
+#[path = "e2e/dpop.rs"]
+mod dpop;
 #[path = "e2e/interactive.rs"]
 mod interactive;
 #[path = "e2e/introspect_revoke.rs"]
@@ -40,6 +42,8 @@ mod par;
 mod refresh;
 #[path = "e2e/register.rs"]
 mod register;
+#[path = "e2e/scopes.rs"]
+mod scopes;
 #[path = "e2e/socket.rs"]
 mod socket;
 #[path = "e2e/token_code.rs"]

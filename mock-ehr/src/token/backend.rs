@@ -3,6 +3,7 @@
 //! refresh token.
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
 
 use crate::audit::AuditEvent;
 use crate::config::ClientAuthMethod;
@@ -17,6 +18,7 @@ pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let now = state.now();
     if client.auth != ClientAuthMethod::PrivateKeyJwt {
@@ -33,18 +35,18 @@ pub(super) fn exchange(
     let requested = params
         .get("scope")
         .ok_or_else(|| AppError::oauth(OAuthError::InvalidScope, "scope is missing"))?;
-    if !scopes::is_well_formed(requested) {
-        return Err(AppError::oauth(
+    let granted = scopes::grant(requested, &client.scope).map_err(|e| {
+        AppError::oauth(
             OAuthError::InvalidScope,
-            "scope is malformed",
-        ));
-    }
-    let granted = scopes::grant(requested, &client.scope);
-    if granted.scopes.is_empty() {
+            format!("scope refused ({})", e.code()),
+        )
+    })?;
+    if granted.is_empty() {
+        let note = granted.audit_note().unwrap_or_default();
         state.audit(
             AuditEvent::new("token", "invalid_scope")
                 .client(&client.id)
-                .detail(format!("requested: {requested}")),
+                .detail(format!("requested: {requested}; {note}")),
         );
         return Err(AppError::oauth(
             OAuthError::InvalidScope,
@@ -52,15 +54,20 @@ pub(super) fn exchange(
         ));
     }
     let scope = granted.to_scope_string();
+    let mut detail = format!("client_credentials; scope: {scope}");
+    if let Some(note) = granted.audit_note() {
+        detail = format!("{detail}; {note}");
+    }
     let mut store = state.store();
-    let (body, jti) = issue::backend(state, &mut store, &client.id, &scope)?;
+    let jkt = proof.map(VerifiedProof::jkt);
+    let (body, jti) = issue::backend(state, &mut store, &client.id, &scope, jkt)?;
     AppState::audit_locked(
         &mut store,
         now,
         AuditEvent::new("token", "success")
             .client(&client.id)
             .token(jti)
-            .detail(format!("client_credentials; scope: {scope}")),
+            .detail(detail),
     );
     Ok(body)
 }

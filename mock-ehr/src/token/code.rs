@@ -6,21 +6,24 @@
 //! first use created (RFC 6749 section 4.1.2).
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
 use smartgate_core::pkce::{self, Method, PlainPolicy};
+use smartgate_core::scope::Scope;
 
 use crate::audit::AuditEvent;
+use crate::config::ClientAuthMethod;
 use crate::directory::Client;
 use crate::error::AppError;
 use crate::form::Params;
 use crate::issue::{self, Mint};
-use crate::scopes;
 use crate::state::{AppState, random_id};
-use crate::store::Grant;
+use crate::store::{Grant, Redeemed};
 
 pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
@@ -37,6 +40,26 @@ pub(super) fn exchange(
         );
     };
     let Some(record) = store.codes.get(code).cloned() else {
+        if let Some(redeemed) = store.redeemed.get(code).cloned() {
+            if redeemed.client_id != client.id {
+                failure(&mut store, "invalid_grant", "code issued to another client");
+                return Err(AppError::invalid_grant(
+                    "the code was issued to another client",
+                ));
+            }
+            store.revoke_grant(&redeemed.grant, "authorization code replayed");
+            AppState::audit_locked(
+                &mut store,
+                now,
+                AuditEvent::new("token", "invalid_grant")
+                    .client(&client.id)
+                    .token(redeemed.grant)
+                    .detail("authorization code replayed: the grant it created is revoked"),
+            );
+            return Err(AppError::invalid_grant(
+                "the authorization code was already used",
+            ));
+        }
         failure(&mut store, "invalid_grant", "unknown authorization code");
         return Err(AppError::invalid_grant(
             "unknown or expired authorization code",
@@ -46,20 +69,6 @@ pub(super) fn exchange(
         failure(&mut store, "invalid_grant", "code issued to another client");
         return Err(AppError::invalid_grant(
             "the code was issued to another client",
-        ));
-    }
-    if let Some(grant_id) = &record.redeemed {
-        store.revoke_grant(grant_id, "authorization code replayed");
-        AppState::audit_locked(
-            &mut store,
-            now,
-            AuditEvent::new("token", "invalid_grant")
-                .client(&client.id)
-                .token(grant_id.clone())
-                .detail("authorization code replayed: the grant it created is revoked"),
-        );
-        return Err(AppError::invalid_grant(
-            "the authorization code was already used",
         ));
     }
     if now >= record.expires {
@@ -87,6 +96,7 @@ pub(super) fn exchange(
         )));
     }
     let approval = record.approval;
+    let jkt = proof.map(|p| p.jkt().to_string());
     let grant = Grant {
         id: random_id()?,
         client_id: client.id.clone(),
@@ -95,19 +105,36 @@ pub(super) fn exchange(
         context: approval.context.clone(),
         created: now,
         revoked: None,
-        id_token_issued: scopes::has(&approval.scope, "openid") && approval.user.is_some(),
+        id_token_issued: approval.scope.contains(&Scope::OpenId) && approval.user.is_some(),
+        // RFC 9449 section 5: a public client's refresh tokens are bound to its DPoP
+        // key; a confidential client's are bound by its authentication.
+        jkt: jkt
+            .clone()
+            .filter(|_| client.auth == ClientAuthMethod::None),
     };
     let mint = Mint {
         scope: grant.scope.clone(),
-        refresh: scopes::has(&grant.scope, "offline_access")
-            || scopes::has(&grant.scope, "online_access"),
+        refresh: grant.scope.contains(&Scope::OfflineAccess)
+            || grant.scope.contains(&Scope::OnlineAccess),
         id_token: grant.id_token_issued.then(|| approval.nonce.clone()),
         auth_time: approval.auth_time,
+        jkt,
     };
     let body = issue::for_grant(state, &mut store, &grant, &mint)?;
-    if let Some(r) = store.codes.get_mut(code) {
-        r.redeemed = Some(grant.id.clone());
-    }
+    // From now on the code is only a marker: a second use revokes this grant, for as
+    // long as the access tokens it produced can live.
+    store.codes.remove(code);
+    let keep = i64::try_from(state.settings.config.tokens.access_token_secs)
+        .unwrap_or(3600)
+        .max(crate::authorize::CODE_TTL);
+    store.redeemed.insert(
+        code.to_string(),
+        Redeemed {
+            grant: grant.id.clone(),
+            client_id: client.id.clone(),
+            until: now + keep,
+        },
+    );
     AppState::audit_locked(
         &mut store,
         now,

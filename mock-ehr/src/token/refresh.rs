@@ -4,6 +4,8 @@
 //! BCP, section 4.14.2). A `scope` parameter may only shrink the grant.
 
 use serde_json::{Map, Value};
+use smartgate_core::dpop::VerifiedProof;
+use smartgate_core::scope::ScopeSet;
 
 use crate::audit::AuditEvent;
 use crate::directory::Client;
@@ -17,6 +19,7 @@ pub(super) fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    proof: Option<&VerifiedProof>,
 ) -> Result<Map<String, Value>, AppError> {
     let token = params.require("refresh_token")?;
     let now = state.now();
@@ -51,6 +54,22 @@ pub(super) fn exchange(
             "the refresh token was issued to another client",
         ));
     }
+    // Before reuse detection: without the key, a stolen bound token can do nothing,
+    // not even end the grant.
+    if let Some(bound) = &grant.jkt
+        && let Err(e) = crate::dpop::check_bound(bound, proof)
+    {
+        AppState::audit_locked(
+            &mut store,
+            now,
+            AuditEvent::new("refresh", "invalid_dpop_proof")
+                .client(&client.id)
+                .user(grant.user.as_deref())
+                .token(grant.id.clone())
+                .detail("DPoP: no proof by the key the refresh token is bound to"),
+        );
+        return Err(e);
+    }
     if !record.current {
         store.revoke_grant(&grant.id, "refresh token reused");
         fail(&mut store, "rotated refresh token reused: grant revoked");
@@ -68,15 +87,29 @@ pub(super) fn exchange(
         fail(&mut store, "refresh token expired");
         return Err(AppError::invalid_grant("the refresh token has expired"));
     }
+    // RFC 6749 section 6: the requested scope "MUST NOT include any scope not
+    // originally granted"; every scope must be understood and covered by the grant.
     let scope = match params.get("scope") {
         None => grant.scope.clone(),
-        Some(s) if scopes::is_well_formed(s) && scopes::is_subset(s, &grant.scope) => s.to_string(),
-        Some(_) => {
-            return Err(AppError::oauth(
-                OAuthError::InvalidScope,
-                "a refresh may only narrow the granted scopes",
-            ));
-        }
+        Some(s) => match ScopeSet::parse_lenient(s) {
+            Ok(p)
+                if p.dropped.is_empty()
+                    && !p.scopes.is_empty()
+                    && scopes::within(&p.scopes, &grant.scope) =>
+            {
+                p.scopes
+            }
+            _ => {
+                fail(
+                    &mut store,
+                    &format!("refresh asked to widen the grant: {s}"),
+                );
+                return Err(AppError::oauth(
+                    OAuthError::InvalidScope,
+                    "a refresh may only narrow the granted scopes",
+                ));
+            }
+        },
     };
     if let Some(r) = store.refresh.get_mut(token) {
         r.current = false;
@@ -86,6 +119,7 @@ pub(super) fn exchange(
         refresh: true,
         id_token: None,
         auth_time: grant.created,
+        jkt: proof.map(|p| p.jkt().to_string()),
     };
     let body = issue::for_grant(state, &mut store, &grant, &mint)?;
     AppState::audit_locked(

@@ -42,7 +42,9 @@ async fn es384_rs384_es256_rs256_assertions_are_accepted() {
             true,
         );
         let a = assertion(&signer, "k1", "svc", TOKEN_URL, NOW, "jti-1", 300);
-        let res = backend_token(&ehr, &a, "system/*.rs system/Patient.rs").await;
+        // Allowed: system/*.rs system/Observation.rs. The core narrows cruds to rs and
+        // drops the Observation part that system/*.rs already covers.
+        let res = backend_token(&ehr, &a, "system/*.cruds").await;
         assert_eq!(res.status, StatusCode::OK, "{alg}: {}", res.text());
         let t = res.json();
         assert_eq!(t["scope"], "system/*.rs", "narrowed to what is allowed");

@@ -27,8 +27,19 @@ async fn smart_configuration_lists_what_exists_and_nothing_else() {
                 .any(|a| a == alg)
         );
     }
-    // Not implemented yet, so not advertised.
-    assert!(c.get("dpop_signing_alg_values_supported").is_none());
+    // DPoP works at the token endpoint: the proof algorithms are advertised, the
+    // required ES256 among them, and nothing symmetric.
+    let dpop: Vec<&str> = c["dpop_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        dpop.contains(&"ES256") && dpop.contains(&"RS256"),
+        "{dpop:?}"
+    );
+    assert!(dpop.iter().all(|a| !a.starts_with("HS") && *a != "none"));
     // Every advertised endpoint answers (not 404).
     for key in [
         "token_endpoint",

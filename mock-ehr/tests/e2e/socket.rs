@@ -49,6 +49,17 @@ impl Reply {
 
 /// One HTTP/1.1 request; redirects are not followed.
 async fn http(method: Method, url: &str, content_type: Option<&str>, body: String) -> Reply {
+    http_with(method, url, content_type, body, &[]).await
+}
+
+/// [`http`] with extra request headers.
+async fn http_with(
+    method: Method,
+    url: &str,
+    content_type: Option<&str>,
+    body: String,
+    headers: &[(&str, &str)],
+) -> Reply {
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
@@ -63,6 +74,9 @@ async fn http(method: Method, url: &str, content_type: Option<&str>, body: Strin
         .header("host", authority);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
     }
     let res = sender
         .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
@@ -496,6 +510,143 @@ async fn par_refresh_revocation_and_key_rotation_end_to_end() {
         "demo-app",
         Algorithm::Rs256,
     );
+    ehr.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn dpop_bound_code_flow_with_server_nonces_end_to_end() {
+    use smartgate_core::dpop::DpopKey;
+    use smartgate_core::guard::{Guard, Request as GuardRequest};
+    let config = Config {
+        dpop: mock_ehr::DpopConfig {
+            nonce: true,
+            ..mock_ehr::DpopConfig::default()
+        },
+        ..Config::default()
+    };
+    let ehr = MockEhr::builder()
+        .config(config)
+        .auto_approve(true)
+        .spawn()
+        .await
+        .unwrap();
+    let base = ehr.base_url().to_string();
+    let token_url = format!("{base}/token");
+    let smart = get(&format!(
+        "{}/.well-known/smart-configuration",
+        ehr.fhir_base()
+    ))
+    .await
+    .json();
+    assert!(
+        smart["dpop_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "ES256")
+    );
+    let key = DpopKey::from_bytes(&[42; 32]).unwrap();
+    let now = || ehr.state().clock().now();
+    let post = |url: String, pairs: Vec<(String, String)>, proof: String| async move {
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        http_with(
+            Method::POST,
+            &url,
+            Some("application/x-www-form-urlencoded"),
+            form(&pairs),
+            &[("dpop", &proof)],
+        )
+        .await
+    };
+    let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // Authorize, then exchange the code: first without a nonce.
+    let res = get(&format!(
+        "{base}/authorize?{}",
+        auth_query(
+            &ehr,
+            "openid fhirUser offline_access patient/*.rs launch/patient",
+            &[]
+        )
+    ))
+    .await;
+    let code = res.location_query()["code"].clone();
+    let exchange = owned(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", "demo-app"),
+    ]);
+    let mut rng = getrandom::rand_core::UnwrapErr(getrandom::SysRng);
+    let p = key
+        .proof("POST", &token_url, None, None, now(), &mut rng)
+        .unwrap();
+    let first = post(token_url.clone(), exchange.clone(), p).await;
+    assert_eq!(first.status, StatusCode::BAD_REQUEST);
+    assert_eq!(first.json()["error"], "use_dpop_nonce");
+    let nonce = first.headers["dpop-nonce"].to_str().unwrap().to_string();
+    let p = key
+        .proof("POST", &token_url, None, Some(&nonce), now(), &mut rng)
+        .unwrap();
+    let ok = post(token_url.clone(), exchange, p).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert!(ok.headers.contains_key("dpop-nonce"));
+    let t = ok.json();
+    assert_eq!(t["token_type"], "DPoP");
+    let at = t["access_token"].as_str().unwrap();
+    // The token is bound to the key (cnf.jkt), and a resource server using the core's
+    // guard accepts it with a proof for its request, and only so.
+    let jwks = get(&format!("{base}/jwks.json")).await.json();
+    let claims = verify(&ehr, &jwks, at, ehr.fhir_base(), Algorithm::Es256);
+    assert_eq!(claims["cnf"]["jkt"], key.thumbprint());
+    let guard = Guard::new(
+        JwkSet::from_value(&jwks).unwrap(),
+        Validation::new([base.as_str()], [ehr.fhir_base()]).algorithms(&[Algorithm::Es256]),
+    );
+    let replay = smartgate_core::dpop::MemoryReplayCache::new();
+    let resource = format!("{}/Observation?patient=pat-001", ehr.fhir_base());
+    let rp = key
+        .proof("GET", &resource, Some(at), None, now(), &mut rng)
+        .unwrap();
+    let authorization = format!("DPoP {at}");
+    let request = GuardRequest::new("GET", &resource, now())
+        .authorization(&authorization)
+        .dpop(&rp);
+    let authorized = guard.check(&request, &Ring, &replay).unwrap();
+    assert_eq!(authorized.jkt.as_deref(), Some(key.thumbprint()));
+    let bearer = format!("Bearer {at}");
+    let as_bearer = GuardRequest::new("GET", &resource, now()).authorization(&bearer);
+    assert_eq!(
+        guard.check(&as_bearer, &Ring, &replay).unwrap_err().code,
+        "ERR_GUARD_DPOP_TOKEN_AS_BEARER"
+    );
+    // Refresh: the same key with the nonce works; another key does not.
+    let nonce = ok.headers["dpop-nonce"].to_str().unwrap().to_string();
+    let refresh = owned(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ("client_id", "demo-app"),
+    ]);
+    let other = DpopKey::from_bytes(&[43; 32]).unwrap();
+    let p = other
+        .proof("POST", &token_url, None, Some(&nonce), now(), &mut rng)
+        .unwrap();
+    let refused = post(token_url.clone(), refresh.clone(), p).await;
+    assert_eq!(refused.json()["error"], "invalid_dpop_proof");
+    let p = key
+        .proof("POST", &token_url, None, Some(&nonce), now(), &mut rng)
+        .unwrap();
+    let renewed = post(token_url.clone(), refresh, p).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text());
+    assert_eq!(renewed.json()["token_type"], "DPoP");
     ehr.shutdown().await.unwrap();
 }
 

@@ -58,8 +58,8 @@ async fn no_refresh_without_offline_or_online_access_and_no_id_token_without_ope
 #[tokio::test]
 async fn narrowed_scopes_are_reported_and_versions_kept() {
     let ehr = Ehr::auto();
-    // user/*.* is not allowed for demo-app; patient/*.read (v1) is.
-    let t = ehr.tokens("patient/*.read user/*.* launch/patient").await;
+    // system/*.* is not allowed for demo-app; patient/*.read (v1) is.
+    let t = ehr.tokens("patient/*.read system/*.* launch/patient").await;
     assert_eq!(t["scope"], "patient/*.read launch/patient");
     let t = ehr.tokens("patient/*.rs launch/patient").await;
     assert_eq!(t["scope"], "patient/*.rs launch/patient");

@@ -1,0 +1,31 @@
+-- POST PREFIX .. line .. SUFFIX, each line of FILE exactly once (codes and client
+-- assertions are single-use). The lines are split between wrk's threads; a thread that
+-- runs out repeats its last line, which the server refuses (counted as non-2xx).
+-- usage: wrk -t N -s post_lines.lua URL -- FILE PREFIX SUFFIX N
+local next_id = 1
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+
+function init(args)
+  local file, threads = args[1], tonumber(args[4])
+  prefix, suffix = args[2] or "", args[3] or ""
+  lines, index = {}, 0
+  local i = 0
+  for line in io.lines(file) do
+    if line ~= "" then
+      if i % threads == id - 1 then lines[#lines + 1] = line end
+      i = i + 1
+    end
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+
+function request()
+  index = index + 1
+  local line = lines[index] or lines[#lines] or ""
+  return wrk.format(nil, nil, nil, prefix .. line .. suffix)
+end
+dofile(os.getenv("BENCH_DIR") .. "/report.lua")
