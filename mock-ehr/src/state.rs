@@ -67,6 +67,8 @@ pub struct AppState {
     pub(crate) keys: Arc<RwLock<Arc<KeyRing>>>,
     pub(crate) store: Arc<Mutex<Store>>,
     pub(crate) initial: Arc<Initial>,
+    /// The FHIR API: resources, guard, bulk export jobs, counters.
+    pub(crate) fhir: Arc<crate::fhir_api::FhirState>,
 }
 
 impl AppState {
