@@ -68,6 +68,14 @@ pub(crate) fn parse(path: &str, serves: impl Fn(&str) -> bool) -> Result<Route, 
         return Err(FhirError::UnknownType((*ty).into()).into());
     }
     let ty = (*ty).to_string();
+    // The segment after the type is an id unless it is `_search`, `_history` or an
+    // operation: check it first, so `Patient/../x` is an invalid id, not a lost path.
+    if let Some(first) = tail.first()
+        && !matches!(*first, "_search" | "_history")
+        && !first.starts_with('$')
+    {
+        id(first)?;
+    }
     match tail {
         [] => Ok(Route::Type(ty)),
         ["_search"] => Ok(Route::Search(ty)),
