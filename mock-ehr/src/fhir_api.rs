@@ -177,6 +177,8 @@ impl FhirState {
 /// discovery's, and static routes win over this catch-all).
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/fhir", any(entry))
+        .route("/fhir/", any(entry))
         .route("/fhir/{*path}", any(entry))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

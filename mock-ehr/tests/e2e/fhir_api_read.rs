@@ -456,3 +456,30 @@ async fn every_guard_caching_mode_decides_alike() {
     }
     let _ = NOW;
 }
+
+#[tokio::test]
+async fn the_fhir_base_itself_is_no_interaction_here() {
+    let ehr = ehr();
+    let token = backend_access(&ehr, "system/*.rs").await;
+    for uri in ["/fhir", "/fhir/"] {
+        let res = ehr
+            .send(
+                axum::http::Request::get(uri)
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_outcome(
+            &res,
+            404,
+            if uri == "/fhir" {
+                "not-found"
+            } else {
+                "not-supported"
+            },
+        );
+    }
+    // Without a token it is a 401 like every other FHIR path.
+    assert_eq!(ehr.get("/fhir").await.status, StatusCode::UNAUTHORIZED);
+}
