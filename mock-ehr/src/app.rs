@@ -48,9 +48,12 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::revoke::router(&state))
         .merge(crate::par::router(&state))
         .merge(crate::register::router(&state))
-        .merge(crate::launch::router());
+        .merge(crate::launch::router())
+        .merge(crate::fhir_api::router(&state));
     if state.settings.admin_enabled {
-        router = router.merge(crate::admin::router());
+        router = router
+            .merge(crate::admin::router())
+            .merge(crate::fhir_api::admin_router());
     }
     router
         .fallback(not_found)

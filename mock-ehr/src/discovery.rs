@@ -176,23 +176,25 @@ pub(crate) fn security_json(state: &AppState) -> Value {
     })
 }
 
-/// `{fhir}/metadata`. It lists no resources: the FHIR data layer adds its own when it
-/// lands, so the statement claims nothing this server does not serve.
+/// `{fhir}/metadata`: exactly what the FHIR API serves
+/// ([`crate::fhir_api::capability`]), with the SMART security extension.
 async fn metadata(State(state): State<AppState>) -> Response {
+    let mut rest = crate::fhir_api::capability::rest(&state);
+    if let Some(obj) = rest.as_object_mut() {
+        obj.insert("security".into(), security_json(&state));
+    }
     let body = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": "2025-01-01",
         "kind": "instance",
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "software": { "name": "smartgate mock-ehr", "version": env!("CARGO_PKG_VERSION") },
         "implementation": { "description": "smartgate mock EHR", "url": state.urls().fhir },
         "fhirVersion": "4.0.1",
         "format": ["json"],
-        "rest": [{
-            "mode": "server",
-            "security": security_json(&state),
-            "resource": [],
-        }],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [rest],
     });
     let mut response = Json(body).into_response();
     response.headers_mut().insert(

@@ -13,7 +13,7 @@ use crate::error::{AppError, OAuthError};
 use crate::state::AppState;
 
 /// The endpoints a fault can target.
-pub(crate) const ENDPOINTS: [&str; 7] = [
+pub(crate) const ENDPOINTS: [&str; 8] = [
     "authorize",
     "token",
     "introspect",
@@ -21,6 +21,8 @@ pub(crate) const ENDPOINTS: [&str; 7] = [
     "par",
     "register",
     "jwks",
+    // Every request of the FHIR API under {base}/fhir (metadata excepted).
+    "fhir",
 ];
 
 /// The longest delay a fault may ask for, in milliseconds.

@@ -1,7 +1,8 @@
-//! The smartgate mock EHR: a strict SMART App Launch 2.x authorization server and the
-//! data layer of its FHIR R4 server ([`fhir`]: deterministic synthetic data, a versioned
-//! in-memory store, search, fixture loading), run in-process by integration tests or as
-//! a binary.
+//! The smartgate mock EHR: a strict SMART App Launch 2.x authorization server and a
+//! FHIR R4 server at `{base}/fhir` whose every request is checked by the core's guard
+//! (token, DPoP proof, SMART scopes), over the data layer [`fhir`] (deterministic
+//! synthetic data, a versioned in-memory store, search, fixture loading), with Bulk
+//! Data export; run in-process by integration tests or as a binary.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_ehr::StartError> {
@@ -36,6 +37,7 @@ mod dpop;
 mod error;
 mod faults;
 pub mod fhir;
+mod fhir_api;
 mod form;
 mod http_client;
 mod interactive;
@@ -60,6 +62,7 @@ pub use clock::{Clock, TimeSource};
 pub use config::{ClientAuthMethod, ClientConfig, Config, DpopConfig, UserConfig};
 pub use error::{AppError, OAuthError};
 pub use faults::{Fault, FaultRule};
+pub use fhir_api::{DEFAULT_EXPORT_POLLS, GuardCaching};
 pub use form::MAX_BODY;
 pub use launch::LaunchRequest;
 pub use server::{MockEhr, MockEhrBuilder, StartError};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use mock_ehr::{Config, MockEhr, builtin};
+use mock_ehr::{Config, GuardCaching, MockEhr, builtin};
 
 /// A strict SMART-on-FHIR mock EHR for integration tests. All state is in memory.
 #[derive(Debug, Parser)]
@@ -32,6 +32,20 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
+    /// FHIR data instead of the built-in patients: a Bundle (transaction or collection,
+    /// JSON), an .ndjson file, or a folder of .ndjson files. Refused at start if invalid.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Status polls of a bulk export answered 202 before the manifest (0: at once).
+    #[arg(long, value_name = "N", default_value_t = mock_ehr::DEFAULT_EXPORT_POLLS)]
+    export_polls: u32,
+    /// What the FHIR API's guard caches: none, keys, tokens (for benchmarks).
+    #[arg(long, value_name = "MODE", default_value = "tokens", value_parser = parse_caching)]
+    guard_cache: GuardCaching,
+}
+
+fn parse_caching(s: &str) -> Result<GuardCaching, String> {
+    GuardCaching::parse(s).ok_or_else(|| "expected none, keys or tokens".to_string())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -77,14 +91,18 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let ehr = MockEhr::builder()
+        let mut builder = MockEhr::builder()
             .config(config)
             .host(cli.host)
             .port(cli.port)
             .auto_approve(cli.auto_approve)
             .admin(!cli.no_admin)
-            .spawn()
-            .await;
+            .export_polls(cli.export_polls)
+            .guard_caching(cli.guard_cache);
+        if let Some(path) = &cli.data {
+            builder = builder.data_path(path);
+        }
+        let ehr = builder.spawn().await;
         let ehr = match ehr {
             Ok(e) => e,
             Err(e) => {
@@ -93,6 +111,10 @@ fn main() -> ExitCode {
             }
         };
         print_banner(&ehr, cli.auto_approve, !cli.no_admin, dpop);
+        match &cli.data {
+            Some(path) => println!("FHIR data:       {}", path.display()),
+            None => println!("FHIR data:       built-in (24 patients, 464 resources)"),
+        }
         shutdown_signal().await;
         match ehr.shutdown().await {
             Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Starting a server: [`MockEhr::builder`] for Rust tests and the binary.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use smartgate_core::jwk::{Jwk, JwkSet};
@@ -15,6 +16,8 @@ use crate::builtin;
 use crate::clock::{Clock, TimeSource};
 use crate::config::{ClientConfig, Config, UserConfig};
 use crate::directory::Directory;
+use crate::fhir;
+use crate::fhir_api::{DEFAULT_EXPORT_POLLS, FhirSettings, FhirState, GuardCaching};
 use crate::keys::{self, KeyRing};
 use crate::state::{AppState, Initial, Settings, Urls};
 use crate::store::Store;
@@ -31,8 +34,17 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// Where the FHIR resources come from.
+#[derive(Debug, Clone)]
+enum Data {
+    Builtin,
+    Store(fhir::Store),
+    Path(PathBuf),
+}
+
 /// Builds a mock EHR. Defaults: `127.0.0.1`, port 0 (any free port), interactive
-/// pages, `/_admin` enabled, the system clock, built-in clients and users.
+/// pages, `/_admin` enabled, the system clock, built-in clients and users, the
+/// built-in FHIR data.
 #[derive(Clone)]
 pub struct MockEhrBuilder {
     config: Config,
@@ -41,6 +53,9 @@ pub struct MockEhrBuilder {
     auto_approve: bool,
     admin: bool,
     time_source: Option<TimeSource>,
+    data: Data,
+    export_polls: u32,
+    guard_caching: GuardCaching,
 }
 
 impl std::fmt::Debug for MockEhrBuilder {
@@ -50,6 +65,8 @@ impl std::fmt::Debug for MockEhrBuilder {
             .field("port", &self.port)
             .field("auto_approve", &self.auto_approve)
             .field("admin", &self.admin)
+            .field("export_polls", &self.export_polls)
+            .field("guard_caching", &self.guard_caching)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +80,9 @@ impl Default for MockEhrBuilder {
             auto_approve: false,
             admin: true,
             time_source: None,
+            data: Data::Builtin,
+            export_polls: DEFAULT_EXPORT_POLLS,
+            guard_caching: GuardCaching::default(),
         }
     }
 }
@@ -124,21 +144,75 @@ impl MockEhrBuilder {
         self
     }
 
+    /// The FHIR resources to serve instead of the built-in data set (also what
+    /// `/_admin/reset` restores).
+    #[must_use]
+    pub fn data(mut self, store: fhir::Store) -> Self {
+        self.data = Data::Store(store);
+        self
+    }
+
+    /// Loads the FHIR resources from a Bundle (JSON), an `.ndjson` file or a folder of
+    /// them at startup ([`fhir::load::load_path`]), as `--data FILE` does.
+    #[must_use]
+    pub fn data_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data = Data::Path(path.into());
+        self
+    }
+
+    /// How many status polls of a bulk export answer 202 before the manifest (default
+    /// [`DEFAULT_EXPORT_POLLS`]; 0: complete at once).
+    #[must_use]
+    pub fn export_polls(mut self, polls: u32) -> Self {
+        self.export_polls = polls;
+        self
+    }
+
+    /// What the FHIR API's guard caches between requests (default
+    /// [`GuardCaching::Tokens`]; the others exist for benchmarks).
+    #[must_use]
+    pub fn guard_caching(mut self, caching: GuardCaching) -> Self {
+        self.guard_caching = caching;
+        self
+    }
+
     /// The state of a server whose base URL is `base_url`, for driving
     /// [`crate::app`] without a socket.
     ///
     /// # Errors
-    /// A configuration that does not validate (unknown algorithm, bad client, ...).
-    pub fn build_state(self, base_url: &str) -> Result<AppState, StartError> {
+    /// A configuration that does not validate (unknown algorithm, bad client, ...);
+    /// FHIR data that does not load (the file, the resource and the reason).
+    pub fn build_state(mut self, base_url: &str) -> Result<AppState, StartError> {
+        let clock = match self.time_source {
+            Some(source) => Clock::with_source(source),
+            None => Clock::system(),
+        };
+        let data = match self.data {
+            Data::Builtin => fhir::Store::builtin(),
+            Data::Store(store) => store,
+            Data::Path(path) => fhir::load::load_path(&path, clock.now())
+                .map_err(|e| StartError(format!("--data {e}")))?,
+        };
+        // The data's patients can be picked and named in a login_hint.
+        for patient in data.current("Patient") {
+            if let Some(id) = patient.get("id").and_then(serde_json::Value::as_str)
+                && !self.config.patients.iter().any(|p| p == id)
+            {
+                self.config.patients.push(id.to_string());
+            }
+        }
         let access_alg =
             keys::parse_alg(&self.config.signing.access_token_alg).map_err(StartError)?;
         let directory = Directory::build(&self.config, demo_backend_jwks()?).map_err(StartError)?;
         let ring = Arc::new(KeyRing::initial(access_alg).map_err(StartError)?);
         let dpop = crate::dpop::DpopState::new(&self.config.dpop).map_err(StartError)?;
-        let clock = match self.time_source {
-            Some(source) => Clock::with_source(source),
-            None => Clock::system(),
-        };
+        let fhir = FhirState::new(
+            data,
+            FhirSettings {
+                export_polls: self.export_polls,
+                caching: self.guard_caching,
+            },
+        );
         Ok(AppState {
             urls: Arc::new(Urls::new(base_url)),
             settings: Arc::new(Settings {
@@ -155,6 +229,7 @@ impl MockEhrBuilder {
                 keys: ring,
             }),
             dpop: Arc::new(dpop),
+            fhir: Arc::new(fhir),
         })
     }
 

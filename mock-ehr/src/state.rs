@@ -69,6 +69,8 @@ pub struct AppState {
     pub(crate) initial: Arc<Initial>,
     /// DPoP policy, nonces and the one replay cache of the server.
     pub(crate) dpop: Arc<crate::dpop::DpopState>,
+    /// The FHIR API: resources, guard, bulk export jobs, counters.
+    pub(crate) fhir: Arc<crate::fhir_api::FhirState>,
 }
 
 impl AppState {

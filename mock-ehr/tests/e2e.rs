@@ -1,6 +1,6 @@
 //! The mock EHR's tests, one binary: the authorization server per endpoint through
-//! `tower::ServiceExt::oneshot` and whole flows over a real socket, and the FHIR data
-//! layer (`fhir`).
+//! `tower::ServiceExt::oneshot` and whole flows over a real socket, the FHIR data
+//! layer (`fhir`), and the FHIR API over HTTP (`fhir_api_*`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -32,6 +32,20 @@ mod bad_input;
 mod discovery;
 #[path = "e2e/dpop.rs"]
 mod dpop;
+#[path = "e2e/fhir_api_bulk.rs"]
+mod fhir_api_bulk;
+#[path = "e2e/fhir_api_matrix.rs"]
+mod fhir_api_matrix;
+#[path = "e2e/fhir_api_read.rs"]
+mod fhir_api_read;
+#[path = "e2e/fhir_api_search.rs"]
+mod fhir_api_search;
+#[path = "e2e/fhir_api_server.rs"]
+mod fhir_api_server;
+#[path = "e2e/fhir_api_support.rs"]
+mod fhir_api_support;
+#[path = "e2e/fhir_api_write.rs"]
+mod fhir_api_write;
 #[path = "e2e/interactive.rs"]
 mod interactive;
 #[path = "e2e/introspect_revoke.rs"]

@@ -131,11 +131,25 @@ pub fn patients_of(resource: &Value) -> Vec<PatientLink> {
     links
 }
 
-/// Whether `resource` is in the compartment of patient `patient_id`.
+/// Whether `resource` is in the compartment of patient `patient_id`: the same answer
+/// as looking for `patient_id` in [`patients_of`], without building the list (this
+/// runs for every candidate of every search under a `patient/` scope).
 pub fn in_patient_compartment(resource: &Value, patient_id: &str) -> bool {
-    patients_of(resource)
-        .iter()
-        .any(|l| l.patient_id == patient_id)
+    let Some(ty) = resource.get("resourceType").and_then(Value::as_str) else {
+        return false;
+    };
+    if ty == "Patient" && resource.get("id").and_then(Value::as_str) == Some(patient_id) {
+        return true;
+    }
+    compartment_params(ty).iter().any(|(_, element)| {
+        params::collect(resource, element).iter().any(|value| {
+            let target = value
+                .get("reference")
+                .and_then(Value::as_str)
+                .and_then(parse_local_reference);
+            matches!(target, Some(("Patient", id)) if id == patient_id)
+        })
+    })
 }
 
 /// One condition a resource must meet to be visible.

@@ -196,6 +196,23 @@ const PROCEDURE: &[ParamDef] = &[
     p("identifier", Token, &["identifier"]),
 ];
 
+/// The resource types with search parameters of their own (beyond `_id` and
+/// `_lastUpdated`), sorted.
+pub(crate) const TYPES: &[&str] = &[
+    "AllergyIntolerance",
+    "Condition",
+    "DiagnosticReport",
+    "Encounter",
+    "Group",
+    "Immunization",
+    "MedicationRequest",
+    "Observation",
+    "Organization",
+    "Patient",
+    "Practitioner",
+    "Procedure",
+];
+
 fn type_params(resource_type: &str) -> &'static [ParamDef] {
     match resource_type {
         "Patient" => PATIENT,
@@ -229,6 +246,24 @@ pub(crate) fn names(resource_type: &str) -> Vec<&'static str> {
         .iter()
         .chain(type_params(resource_type))
         .map(|d| d.name)
+        .collect()
+}
+
+/// Every parameter `resource_type` supports with its R4 search parameter type
+/// (`token`, `reference`, `date`, `string`), common ones first.
+pub(crate) fn typed(resource_type: &str) -> Vec<(&'static str, &'static str)> {
+    COMMON
+        .iter()
+        .chain(type_params(resource_type))
+        .map(|d| {
+            let kind = match d.kind {
+                Token => "token",
+                Ref(_) => "reference",
+                Date => "date",
+                Str => "string",
+            };
+            (d.name, kind)
+        })
         .collect()
 }
 

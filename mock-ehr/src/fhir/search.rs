@@ -62,6 +62,19 @@ pub fn supported_params(resource_type: &str) -> Vec<&'static str> {
     params::names(resource_type)
 }
 
+/// The resource types with search parameters of their own (the table above), sorted.
+/// Every other type searches by `_id` and `_lastUpdated` only.
+pub fn searchable_types() -> &'static [&'static str] {
+    params::TYPES
+}
+
+/// The search parameters of `resource_type` with their R4 search parameter type
+/// (`token`, `reference`, `date` or `string`), `_id` and `_lastUpdated` first: what a
+/// CapabilityStatement's `searchParam` lists.
+pub fn supported_param_types(resource_type: &str) -> Vec<(&'static str, &'static str)> {
+    params::typed(resource_type)
+}
+
 #[derive(Debug, Clone)]
 enum SortField {
     Id,

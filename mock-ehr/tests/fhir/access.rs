@@ -426,3 +426,17 @@ fn filters_that_cannot_be_enforced_are_refused_not_ignored() {
     all.allow("Observation", &[compartment("pat-001")]).unwrap();
     assert!(all.is_unrestricted());
 }
+
+#[test]
+fn in_patient_compartment_agrees_with_patients_of_on_the_builtin_data() {
+    let resources = mock_ehr::fhir::data::generate();
+    let mut ids: Vec<String> = (1..=24).map(|n| format!("pat-{n:03}")).collect();
+    ids.push("nobody".into());
+    for r in &resources {
+        let links = patients_of(r);
+        for id in &ids {
+            let listed = links.iter().any(|l| &l.patient_id == id);
+            assert_eq!(in_patient_compartment(r, id), listed, "{} {id}", r["id"]);
+        }
+    }
+}
