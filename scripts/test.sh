@@ -52,12 +52,6 @@ for lock in $(git ls-files '*package-lock.json' | grep -v node_modules || true);
 done
 
 # Chromium for tests/browser (playwright-core drives Debian's build).
-step "chromium"
-if [ -x /usr/bin/chromium ]; then
-  echo "present"
-else
-  apt-get update && apt-get install -y chromium
-fi
 
 # --- run --------------------------------------------------------------------------
 step "cargo fmt --check"
