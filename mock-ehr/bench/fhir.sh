@@ -13,7 +13,10 @@
 # never used before (bench_proofs makes them ahead: a proof is single-use and bound to
 # method and URL), so PROOFS must exceed the requests of one run; proofs expire 60 s
 # after they are made, so a run must start right after. The server's /_admin/stats
-# splits the handler time between the guard (token + proof + scopes) and the FHIR work.
+# splits the handler time between the guard (token + proof + scopes) and the FHIR work
+# (wall time inside the handler, which runs without awaiting); cpu_us is the server
+# process's CPU time (all threads, from /proc) per request served, which a busy machine
+# does not inflate the way it inflates latencies.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -39,8 +42,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine"
-printf '%-7s %-7s %9s %8s %8s %9s %9s %9s %7s %11s %6s  %s\n' \
-  mode case req/s p50 p99 guard_us fhir_us other_us guard% cache_hits non2xx loadavg
+printf '%-7s %-7s %8s %8s %8s %8s %9s %9s %9s %7s %10s %6s  %s\n' \
+  mode case req/s p50 p99 cpu_us guard_us fhir_us other_us guard% cache_hits non2xx loadavg
 for mode in $MODES; do
   "$TARGET/release/mock-ehr" --port "$PORT" --guard-cache "$mode" --log-format json \
     >/dev/null 2>&1 &
@@ -58,13 +61,16 @@ for mode in $MODES; do
       "launch/patient patient/*.rs" pat-002
     curl -sf -X DELETE "$BASE/_admin/stats" >/dev/null
     load=$(cut -d' ' -f1-3 /proc/loadavg)
+    cpu_before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
     PROOFS="$WORK/proofs" PATHS="$paths" THREADS="$THREADS" \
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
       -s mock-ehr/bench/proofs.lua "$BASE" >"$WORK/wrk.out"
+    cpu_after=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
     curl -sf "$BASE/_admin/stats" >"$WORK/stats.json"
-    python3 - "$mode" "$case" "$load" "$WORK/wrk.out" "$WORK/stats.json" <<'PY'
+    python3 - "$mode" "$case" "$load" "$WORK/wrk.out" "$WORK/stats.json" \
+      "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" <<'PY'
 import json, re, sys
-mode, case, load, wrk_out, stats_file = sys.argv[1:]
+mode, case, load, wrk_out, stats_file, ticks, hz = sys.argv[1:]
 text = open(wrk_out).read()
 rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
 def pct(p):
@@ -73,8 +79,10 @@ def pct(p):
 bad = re.search(r"non-2xx or errors: (\d+)", text).group(1)
 s = json.load(open(stats_file))
 per = s["per_request_us"]
-print("%-7s %-7s %9.0f %8s %8s %9.1f %9.1f %9.1f %6.0f%% %11d %6s  %s" % (
-    mode, case, float(rps), pct(50), pct(99), per["guard"], per["fhir"], per["other"],
+# The server process's CPU time (user + system, all threads) per request served.
+cpu_us = int(ticks) / int(hz) * 1e6 / max(s["requests"], 1)
+print("%-7s %-7s %8.0f %8s %8s %8.0f %9.1f %9.1f %9.1f %6.0f%% %10d %6s  %s" % (
+    mode, case, float(rps), pct(50), pct(99), cpu_us, per["guard"], per["fhir"], per["other"],
     100 * s["share"]["guard"], s["token_cache"]["hits"], bad, load))
 PY
   done

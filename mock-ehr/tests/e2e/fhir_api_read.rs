@@ -483,3 +483,25 @@ async fn the_fhir_base_itself_is_no_interaction_here() {
     // Without a token it is a 401 like every other FHIR path.
     assert_eq!(ehr.get("/fhir").await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn withdrawing_consent_ends_the_grants_tokens_at_the_fhir_api() {
+    let ehr = ehr();
+    let token = app_access(&ehr, "launch/patient patient/*.rs", None).await;
+    assert_eq!(
+        get(&ehr, &token, "Patient/pat-001").await.status,
+        StatusCode::OK
+    );
+    let res = ehr
+        .post_json(
+            "/_admin/consents/withdraw",
+            json!({ "user": "dr.smith", "client_id": APP }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let body = assert_outcome(&get(&ehr, &token, "Patient/pat-001").await, 401, "security");
+    assert_eq!(
+        body["issue"][0]["diagnostics"],
+        "the grant of the access token has ended"
+    );
+}
