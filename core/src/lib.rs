@@ -8,6 +8,8 @@ extern crate std;
 
 pub mod base64url;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
