@@ -13,6 +13,7 @@
 
 mod codes;
 mod common;
+mod fuzz_corpus;
 mod jwk;
 mod jws;
 mod jwt;
