@@ -4,7 +4,8 @@
 # first failure:
 #   cargo fmt --check; cargo clippy (all targets, -D warnings); the core built for
 #   wasm32v1-none (no std at all); the core's docs; cargo test --workspace; the WASM
-#   package's JS tests.
+#   package's JS tests; a fuzz smoke run (scripts/fuzz.sh 10: 10 s per target) when a
+#   nightly toolchain is installed, clearly reported as skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +62,13 @@ if [ -x wasm/build.sh ]; then
   step "WASM package"
   wasm/build.sh
   (cd wasm && npm test)
+fi
+
+step "fuzz smoke (10 s per target)"
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  scripts/fuzz.sh 10
+else
+  echo "fuzz smoke: SKIPPED (no nightly toolchain; rustup toolchain install nightly to run it)"
 fi
 
 step "all tests passed"
