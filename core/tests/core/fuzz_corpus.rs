@@ -15,6 +15,7 @@ use smartgate_core::fuzzing;
 use smartgate_core::jwk::Jwk;
 use smartgate_core::provider::Signer;
 use smartgate_core::provider::rustcrypto::{EcdsaP256Signer, EcdsaP384Signer};
+use smartgate_core::scope::ScopeSet;
 use smartgate_core::sign::{sign_compact, sign_jwt};
 
 use crate::common::{data, raw_jws};
@@ -94,6 +95,20 @@ fn every_target_is_replayed() {
             "corpus/{name} has no target"
         );
     }
+}
+
+/// Broke the `scope` target's render -> parse round trip (corpus file
+/// `regression-two_spellings`): `?a=%41` and `?a=A` spell one scope; the set kept both,
+/// rendered both as `?a=A`, and that string parsed back to a set of one. Fixed in
+/// `scope::parse_string` (a scope equal to one already parsed is kept once).
+#[test]
+fn regression_scope_two_spellings_of_one_scope() {
+    let text = "patient/Observation.rs?a=%41 patient/Observation.rs?a=A user/*.read";
+    let set = ScopeSet::parse(text).unwrap();
+    assert_eq!(set.to_string(), "patient/Observation.rs?a=A user/*.read");
+    assert_eq!(ScopeSet::parse(&set.to_string()).unwrap(), set);
+    assert_eq!(ScopeSet::parse_lenient(text).unwrap().scopes, set);
+    fuzzing::scope(text.as_bytes());
 }
 
 /// Writes the `seed-*` files of every corpus from the test vectors (RFC 4648, 7515,
