@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::dpop::DpopError;
+use crate::guard::GuardError;
 use crate::jwk::JwkError;
 use crate::jws::JwsError;
 use crate::jwt::JwtError;
@@ -28,6 +30,10 @@ pub enum Error {
     Jws(JwsError),
     /// A JWT's claims were refused.
     Jwt(JwtError),
+    /// A DPoP proof or key binding was refused.
+    Dpop(DpopError),
+    /// The resource-server guard refused a request's credentials.
+    Guard(GuardError),
     /// An input exceeded a documented size cap (the text names the input).
     TooLarge(&'static str),
     /// A provider failed to sign.
@@ -49,6 +55,8 @@ impl Error {
             Self::Jwk(e) => e.code(),
             Self::Jws(e) => e.code(),
             Self::Jwt(e) => e.code(),
+            Self::Dpop(e) => e.code(),
+            Self::Guard(e) => e.code(),
             Self::TooLarge(_) => "ERR_INPUT_TOO_LARGE",
             Self::SigningFailed => "ERR_SIGNING_FAILED",
             Self::Scope(e) => e.code(),
@@ -66,6 +74,8 @@ impl fmt::Display for Error {
             Self::Jwk(e) => e.fmt(f),
             Self::Jws(e) => e.fmt(f),
             Self::Jwt(e) => e.fmt(f),
+            Self::Dpop(e) => e.fmt(f),
+            Self::Guard(e) => e.fmt(f),
             Self::TooLarge(what) => write!(f, "{what} exceeds its documented size limit"),
             Self::SigningFailed => f.write_str("the crypto provider failed to sign"),
             Self::Scope(e) => e.fmt(f),
@@ -92,6 +102,8 @@ wrap!(Jwk, JwkError);
 wrap!(Jws, JwsError);
 wrap!(Jwt, JwtError);
 wrap!(Scope, ScopeError);
+wrap!(Dpop, DpopError);
+wrap!(Guard, GuardError);
 
 /// Base64url input was not strict, unpadded, canonical base64url.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod base64url;
+pub mod dpop;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod guard;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;

@@ -1,10 +1,65 @@
-//! The smartgate mock EHR: a SMART authorization server and FHIR R4 server.
+//! The smartgate mock EHR: a strict SMART App Launch 2.x authorization server and the
+//! data layer of its FHIR R4 server ([`fhir`]: deterministic synthetic data, a versioned
+//! in-memory store, search, fixture loading), run in-process by integration tests or as
+//! a binary.
 //!
-//! Built so far: [`fhir`], the FHIR R4 data layer (deterministic synthetic data, a
-//! versioned in-memory store, search, fixture loading). The HTTP server and the
-//! authorization server arrive with the next mock EHR issues and call this API.
-#![forbid(unsafe_code)]
+//! ```no_run
+//! # async fn demo() -> Result<(), mock_ehr::StartError> {
+//! let ehr = mock_ehr::MockEhr::builder().auto_approve(true).spawn().await?;
+//! println!("issuer {}, FHIR base {}", ehr.base_url(), ehr.fhir_base());
+//! ehr.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every signature and check is done by `smartgate-core`: PKCE by
+//! `pkce::verify`, client assertions by `jwt::verify` with the `ring` provider,
+//! tokens signed by `sign::sign_jwt` with `RingSigner`. The endpoints, the
+//! configuration file and the `/_admin` test controls are described in the README.
+
+// A std server: the workspace's core/alloc-over-std lints exist for the no_std core.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 extern crate alloc;
 
+mod admin;
+mod app;
+mod audit;
+mod authorize;
+pub mod builtin;
+mod client_auth;
+mod clock;
+pub mod config;
+mod cors;
+mod directory;
+mod discovery;
+mod error;
+mod faults;
 pub mod fhir;
+mod form;
+mod http_client;
+mod interactive;
+mod introspect;
+mod issue;
+mod keys;
+mod launch;
+mod pages;
+mod par;
+mod ratelimit;
+mod register;
+mod revoke;
+mod scopes;
+mod server;
+mod state;
+mod store;
+mod token;
+
+pub use app::{app, paths};
+pub use audit::AuditEvent;
+pub use clock::{Clock, TimeSource};
+pub use config::{ClientAuthMethod, ClientConfig, Config, UserConfig};
+pub use error::{AppError, OAuthError};
+pub use faults::{Fault, FaultRule};
+pub use form::MAX_BODY;
+pub use launch::LaunchRequest;
+pub use server::{MockEhr, MockEhrBuilder, StartError};
+pub use state::{AppState, Urls};

@@ -1,5 +1,4 @@
 //! Integration tests of the mock EHR's FHIR data layer, one binary.
-#![cfg(test)]
 
 extern crate alloc;
 

@@ -9,7 +9,14 @@ fn core(c: &mut Criterion) {
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge = pkce::challenge_s256(verifier);
     c.bench_function("pkce_s256_verify", |b| {
-        b.iter(|| pkce::verify(black_box(verifier), &challenge, Method::S256, PlainPolicy::Refuse))
+        b.iter(|| {
+            pkce::verify(
+                black_box(verifier),
+                &challenge,
+                Method::S256,
+                PlainPolicy::Refuse,
+            )
+        })
     });
     // A JWKS as EHRs publish it: two EC keys and two RSA keys.
     let es = smartgate_bench::es256();
@@ -21,7 +28,9 @@ fn core(c: &mut Criterion) {
         keys.push(k);
     }
     let jwks = serde_json::json!({ "keys": keys }).to_string();
-    c.bench_function("jwks_parse_2ec_2rsa", |b| b.iter(|| JwkSet::from_json(black_box(&jwks))));
+    c.bench_function("jwks_parse_2ec_2rsa", |b| {
+        b.iter(|| JwkSet::from_json(black_box(&jwks)))
+    });
 }
 
 criterion_group!(benches, core);

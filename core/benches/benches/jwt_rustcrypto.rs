@@ -8,7 +8,13 @@ use smartgate_core::jwt;
 use smartgate_core::provider::rustcrypto::RustCrypto;
 use std::hint::black_box;
 
-fn bench(c: &mut Criterion, name: &str, f: &Fixture, alg: Algorithm, peer_alg: jsonwebtoken::Algorithm) {
+fn bench(
+    c: &mut Criterion,
+    name: &str,
+    f: &Fixture,
+    alg: Algorithm,
+    peer_alg: jsonwebtoken::Algorithm,
+) {
     let ours = validation(alg);
     let peer = peer_key(f);
     let peer_val = peer_validation(peer_alg);
@@ -17,18 +23,35 @@ fn bench(c: &mut Criterion, name: &str, f: &Fixture, alg: Algorithm, peer_alg: j
     jsonwebtoken::decode::<serde_json::Value>(&f.token, &peer, &peer_val).expect("peer accepts");
     let mut g = c.benchmark_group(name);
     g.bench_function("smartgate+rustcrypto", |b| {
-        b.iter(|| jwt::verify(black_box(&f.token), &f.keys, &ours, &RustCrypto, f.now).map(|v| v.claims))
+        b.iter(|| {
+            jwt::verify(black_box(&f.token), &f.keys, &ours, &RustCrypto, f.now).map(|v| v.claims)
+        })
     });
     g.bench_function("jsonwebtoken+rust_crypto", |b| {
-        b.iter(|| jsonwebtoken::decode::<serde_json::Value>(black_box(&f.token), &peer, &peer_val).map(|d| d.claims))
+        b.iter(|| {
+            jsonwebtoken::decode::<serde_json::Value>(black_box(&f.token), &peer, &peer_val)
+                .map(|d| d.claims)
+        })
     });
     g.finish();
 }
 
 fn jwt_verify(c: &mut Criterion) {
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
-    bench(c, "es256_verify_rustcrypto", &es256(), Algorithm::Es256, jsonwebtoken::Algorithm::ES256);
-    bench(c, "rs256_verify_rustcrypto", &rs256(), Algorithm::Rs256, jsonwebtoken::Algorithm::RS256);
+    bench(
+        c,
+        "es256_verify_rustcrypto",
+        &es256(),
+        Algorithm::Es256,
+        jsonwebtoken::Algorithm::ES256,
+    );
+    bench(
+        c,
+        "rs256_verify_rustcrypto",
+        &rs256(),
+        Algorithm::Rs256,
+        jsonwebtoken::Algorithm::RS256,
+    );
 }
 
 criterion_group!(benches, jwt_verify);

@@ -32,7 +32,10 @@ pub struct Fixture {
 
 /// The wall clock: jsonwebtoken reads it, so tokens must be valid now.
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn claims(now: i64) -> serde_json::Map<String, Value> {
@@ -53,7 +56,12 @@ fn fixture(signer: &dyn Signer) -> Fixture {
     let jwk = Jwk::new(signer.public_key(), Some("k1".into()), None).expect("jwk");
     let mut jwk_json = jwk.to_json();
     jwk_json.insert("alg".into(), signer.algorithm().name().into());
-    Fixture { token, keys: JwkSet::new(vec![jwk]).expect("set"), jwk: Value::Object(jwk_json), now }
+    Fixture {
+        token,
+        keys: JwkSet::new(vec![jwk]).expect("set"),
+        jwk: Value::Object(jwk_json),
+        now,
+    }
 }
 
 /// An ES256 token and key.
@@ -73,8 +81,18 @@ pub fn validation(alg: Algorithm) -> Validation {
 
 fn rfc7515_a2_private() -> RsaPrivateKey {
     let v: Value = serde_json::from_str(RFC7515_A2).expect("fixture");
-    let int = |s: &Value| rsa::BoxedUint::from_be_slice_vartime(&base64url::decode(s.as_str().unwrap_or("").as_bytes()).expect("b64"));
-    RsaPrivateKey::from_components(int(&v["jwk"]["n"]), int(&v["jwk"]["e"]), int(&v["d"]), vec![]).expect("rsa key")
+    let int = |s: &Value| {
+        rsa::BoxedUint::from_be_slice_vartime(
+            &base64url::decode(s.as_str().unwrap_or("").as_bytes()).expect("b64"),
+        )
+    };
+    RsaPrivateKey::from_components(
+        int(&v["jwk"]["n"]),
+        int(&v["jwk"]["e"]),
+        int(&v["d"]),
+        vec![],
+    )
+    .expect("rsa key")
 }
 
 struct Rs256(RsaPrivateKey);
@@ -88,7 +106,9 @@ impl Signer for Rs256 {
         Jwk::from_value(&v["jwk"]).expect("jwk").key().clone()
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, smartgate_core::Error> {
-        self.0.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message)).map_err(|_| smartgate_core::Error::SigningFailed)
+        self.0
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
+            .map_err(|_| smartgate_core::Error::SigningFailed)
     }
 }
 

@@ -13,7 +13,10 @@
 
 mod codes;
 mod common;
+mod dpop;
 mod fuzz_corpus;
+mod guard;
+mod guard_scope;
 mod jwk;
 mod jws;
 mod jwt;

@@ -5,7 +5,7 @@ use mock_ehr::fhir::access::{compartment_params, in_patient_compartment};
 use mock_ehr::fhir::{Access, FhirError, Filter, PatientLink, patients_of, search};
 use serde_json::{Value, json};
 
-use crate::{BASE, LATER, builtin, match_ids, mode_ids, strs};
+use super::{BASE, LATER, builtin, match_ids, mode_ids, strs};
 
 const LAB: &str = "http://terminology.hl7.org/CodeSystem/observation-category|laboratory";
 const VITALS: &str = "http://terminology.hl7.org/CodeSystem/observation-category|vital-signs";
@@ -206,7 +206,7 @@ fn compartment_filter_restricts_a_search_to_one_patient() {
     );
     // Access filters never show up in the links.
     assert_eq!(
-        crate::link(&r.bundle, "self").unwrap(),
+        super::link(&r.bundle, "self").unwrap(),
         format!(
             "{BASE}/Observation?category=http://terminology.hl7.org/CodeSystem/observation-category%7Claboratory&_count=50"
         )

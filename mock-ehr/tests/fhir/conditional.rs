@@ -3,7 +3,7 @@
 use mock_ehr::fhir::{Access, FhirError, Filter, WriteStatus};
 use serde_json::{Value, json};
 
-use crate::{BASE, LATER, builtin};
+use super::{BASE, LATER, builtin};
 
 fn observation() -> Value {
     json!({

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use mock_ehr::fhir::load::{LoadError, load_bundle_str, load_ndjson_str, load_path};
 use serde_json::{Value, json};
 
-use crate::{LATER, ids, strs};
+use super::{LATER, ids, strs};
 
 /// A scratch folder unique to this test process and `name`, emptied first.
 fn scratch(name: &str) -> PathBuf {
@@ -362,7 +362,7 @@ fn paths_that_cannot_be_loaded() {
 
 #[test]
 fn a_round_trip_through_ndjson_keeps_the_builtin_data() {
-    let builtin = crate::builtin();
+    let builtin = super::builtin();
     let mut text = String::new();
     for ty in builtin.resource_types() {
         for r in builtin.current(ty) {

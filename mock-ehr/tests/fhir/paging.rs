@@ -5,7 +5,7 @@ use alloc::collections::BTreeSet;
 use mock_ehr::fhir::search::{DEFAULT_COUNT, MAX_COUNT, SearchQuery};
 use serde_json::json;
 
-use crate::{BASE, LATER, builtin, ids, link, match_ids, mode_ids, run, strs};
+use super::{BASE, LATER, builtin, ids, link, match_ids, mode_ids, run, strs};
 
 #[test]
 fn sort_by_date_string_and_id() {

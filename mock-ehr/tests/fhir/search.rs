@@ -5,7 +5,7 @@ use mock_ehr::fhir::search::supported_params;
 use mock_ehr::fhir::{Access, FhirError, search};
 use serde_json::json;
 
-use crate::{BASE, LATER, builtin, ids, link, match_ids, run, strs};
+use super::{BASE, LATER, builtin, ids, link, match_ids, run, strs};
 
 const LAB: &str = "http://terminology.hl7.org/CodeSystem/observation-category|laboratory";
 

@@ -6,7 +6,7 @@ use mock_ehr::fhir::validate_resource;
 use mock_ehr::fhir::{FhirError, WriteStatus};
 use serde_json::{Value, json};
 
-use crate::{LATER, builtin};
+use super::{LATER, builtin};
 
 fn observation(id: Option<&str>) -> Value {
     let mut obs = json!({

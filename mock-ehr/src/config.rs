@@ -1,0 +1,226 @@
+//! Settings: what the `--config` TOML file holds, and what the builder sets.
+//!
+//! Every table refuses unknown keys, so a misspelt or not-yet-supported setting (for
+//! example a `dpop` table, before DPoP lands) is an error at startup rather than
+//! silently ignored. Clients, users and patients given here are added to the built-in
+//! ones ([`crate::builtin`]); a client or user with a built-in id replaces it.
+//!
+//! ```toml
+//! default_user = "dr.smith"
+//! default_patient = "pat-001"
+//!
+//! [tokens]
+//! access_token_secs = 3600
+//! refresh_token_secs = 2592000
+//! backend_access_token_secs = 300
+//!
+//! [signing]
+//! access_token_alg = "ES256"   # ES256, ES384, RS256, RS384, RS512, PS256, PS384
+//!
+//! [rate_limit]
+//! requests_per_minute = 120    # per client, on /authorize and /token
+//!
+//! [[clients]]
+//! client_id = "my-app"
+//! auth = "none"                # none | client_secret_basic | private_key_jwt
+//! redirect_uris = ["http://localhost:4000/callback"]
+//! launch_uris = ["http://localhost:4000/launch"]
+//! scope = "openid fhirUser launch launch/patient patient/*.rs offline_access"
+//!
+//! [[users]]
+//! username = "dr.who"
+//! password = "tardis"
+//! fhir_user = "Practitioner/prac-042"
+//! name = "Dr. Who"
+//! ```
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Clients added to the built-in ones.
+    pub clients: Vec<ClientConfig>,
+    /// Users added to the built-in ones.
+    pub users: Vec<UserConfig>,
+    /// Patient ids added to the built-in `pat-001` .. `pat-020`.
+    pub patients: Vec<String>,
+    /// The user of auto-approved requests without a `login_hint` (default `dr.smith`).
+    pub default_user: Option<String>,
+    /// The patient of auto-approved standalone launches without another source
+    /// (default `pat-001`).
+    pub default_patient: Option<String>,
+    /// Token lifetimes.
+    pub tokens: TokenConfig,
+    /// Signing algorithms.
+    pub signing: SigningConfig,
+    /// Per-client rate limit on `/authorize` and `/token`; none when absent.
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+impl Config {
+    /// Parses TOML text.
+    ///
+    /// # Errors
+    /// The TOML parser's message (syntax, unknown keys, wrong types).
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+/// Token lifetimes, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    /// Access tokens of user-facing grants (default 3600).
+    pub access_token_secs: u64,
+    /// Refresh tokens (default 30 days). Each use rotates the token and restarts this.
+    pub refresh_token_secs: u64,
+    /// Access tokens of SMART Backend Services (default and maximum 300).
+    pub backend_access_token_secs: u64,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        Self {
+            access_token_secs: 3600,
+            refresh_token_secs: 30 * 24 * 3600,
+            backend_access_token_secs: 300,
+        }
+    }
+}
+
+/// Signing algorithms. id_tokens are always RS256 (SMART App Launch requires it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningConfig {
+    /// The JWS `alg` of access tokens (default `ES256`).
+    pub access_token_alg: String,
+}
+
+impl Default for SigningConfig {
+    fn default() -> Self {
+        Self {
+            access_token_alg: "ES256".into(),
+        }
+    }
+}
+
+/// A fixed-window rate limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Requests one client may make to `/authorize` and `/token` (each counted
+    /// separately) per minute; more are answered 429 with `Retry-After`.
+    pub requests_per_minute: u32,
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// A public client: sends only `client_id` (PKCE protects its codes).
+    #[default]
+    None,
+    /// A confidential symmetric client: HTTP Basic with `client_id` and `client_secret`.
+    ClientSecretBasic,
+    /// A confidential asymmetric client: a signed JWT assertion (SMART Backend
+    /// Services, `private_key_jwt`).
+    PrivateKeyJwt,
+}
+
+impl ClientAuthMethod {
+    /// The name of the method in discovery and registration.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// One registered client.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The `client_id`.
+    pub client_id: String,
+    /// A display name for the consent page.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// How it authenticates.
+    #[serde(default)]
+    pub auth: ClientAuthMethod,
+    /// The secret of a `client_secret_basic` client.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The public keys of a `private_key_jwt` client, as a JWK Set.
+    #[serde(default)]
+    pub jwks: Option<Value>,
+    /// Where to fetch the keys of a `private_key_jwt` client: `http://127.0.0.1:PORT/...`
+    /// only (the mock never reaches beyond the loopback address).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Redirect URIs, compared by exact string match.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// App launch URLs that `GET /launch` may send a browser to.
+    #[serde(default)]
+    pub launch_uris: Vec<String>,
+    /// Browser origins allowed by CORS on the token endpoint; the origins of
+    /// `redirect_uris` when empty.
+    #[serde(default)]
+    pub origins: Vec<String>,
+    /// The scopes the client may be granted, space-separated.
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// One user who can log in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The login name (also the `sub` of its id_tokens).
+    pub username: String,
+    /// The password of the login page.
+    pub password: String,
+    /// The FHIR resource of the user, relative to the FHIR base:
+    /// `Practitioner/prac-001`, `Patient/pat-001`, ...
+    pub fhir_user: String,
+    /// A display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_example_parses() {
+        let doc = include_str!("config.rs");
+        let start = doc.find("//! ```toml").unwrap_or(0);
+        let text: String = doc[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = Config::from_toml(&text).unwrap();
+        assert_eq!(config.clients.len(), 1);
+        assert_eq!(config.clients[0].auth, ClientAuthMethod::None);
+        assert_eq!(config.users[0].fhir_user, "Practitioner/prac-042");
+        assert_eq!(config.rate_limit.unwrap().requests_per_minute, 120);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::from_toml("[dpop]\nrequired = true\n").unwrap_err();
+        assert!(err.contains("dpop"), "{err}");
+        assert!(Config::from_toml("[[clients]]\nclient_id='a'\nsecret='x'\n").is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Server-rendered HTML: the error page, login, patient picker and consent. Every
+//! value is HTML-escaped; pages carry no script.
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} - mock EHR</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;color:#222}}\
+         label{{display:block;margin:.4em 0}}.error{{color:#9e2d2d}}button{{margin:.6em .6em 0 0;padding:.4em 1em}}\
+         code{{background:#f2f2f2;padding:0 .2em}}</style></head>\
+         <body><h1>{title}</h1>\n{body}\n</body></html>\n",
+        title = escape(title),
+    )
+}
+
+/// The authorization error page (no redirect happened).
+pub(crate) fn error_page(code: &str, description: &str) -> String {
+    layout(
+        "Authorization error",
+        &format!(
+            "<p class=\"error\"><code>{}</code></p><p>{}</p>\
+             <p>The request was not sent back to the application.</p>",
+            escape(code),
+            escape(description)
+        ),
+    )
+}
+
+/// The login page.
+pub(crate) fn login(
+    session: &str,
+    client_name: &str,
+    username: &str,
+    error: Option<&str>,
+) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    layout(
+        "Sign in",
+        &format!(
+            "<p><strong>{client}</strong> asks to connect to your health record.</p>{error}\
+             <form method=\"post\" action=\"/authorize/login\">\
+             <input type=\"hidden\" name=\"session\" value=\"{session}\">\
+             <label>Username <input name=\"username\" value=\"{username}\" autocomplete=\"username\"></label>\
+             <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label>\
+             <button type=\"submit\">Sign in</button></form>",
+            client = escape(client_name),
+            session = escape(session),
+            username = escape(username),
+        ),
+    )
+}
+
+/// The patient picker of a standalone launch.
+pub(crate) fn patient_picker(session: &str, patients: &[String]) -> String {
+    let options: String = patients
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "<label><input type=\"radio\" name=\"patient\" value=\"{p}\"{checked}> Patient/{p}</label>",
+                p = escape(p),
+                checked = if i == 0 { " checked" } else { "" },
+            )
+        })
+        .collect();
+    layout(
+        "Choose a patient",
+        &format!(
+            "<form method=\"post\" action=\"/authorize/patient\">\
+             <input type=\"hidden\" name=\"session\" value=\"{}\">{options}\
+             <button type=\"submit\">Continue</button></form>",
+            escape(session)
+        ),
+    )
+}
+
+/// The consent page: one checkbox per granted scope, ticked, with a plain description.
+pub(crate) fn consent(
+    session: &str,
+    client_name: &str,
+    patient: Option<&str>,
+    scopes: &[String],
+) -> String {
+    let items: String = scopes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "<label><input type=\"checkbox\" name=\"scope_{i}\" value=\"{v}\" checked> {d} <code>{v}</code></label>",
+                v = escape(s),
+                d = escape(&describe(s)),
+            )
+        })
+        .collect();
+    let patient = patient
+        .map(|p| format!("<p>Patient: <code>Patient/{}</code></p>", escape(p)))
+        .unwrap_or_default();
+    layout(
+        "Allow access?",
+        &format!(
+            "<p><strong>{client}</strong> asks to:</p>{patient}\
+             <form method=\"post\" action=\"/authorize/consent\">\
+             <input type=\"hidden\" name=\"session\" value=\"{session}\">{items}\
+             <p>Untick anything you do not want to allow.</p>\
+             <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+            client = escape(client_name),
+            session = escape(session),
+        ),
+    )
+}
+
+/// A plain-words description of a SMART scope.
+pub(crate) fn describe(scope: &str) -> String {
+    match scope {
+        "openid" => return "Confirm who you are".into(),
+        "fhirUser" => return "Know which user record is yours".into(),
+        "profile" => return "See your name".into(),
+        "launch" => return "Receive the context the EHR opened it in".into(),
+        "launch/patient" => return "Know which patient is selected".into(),
+        "launch/encounter" => return "Know which encounter is selected".into(),
+        "offline_access" => return "Keep access after you close it (long-lived)".into(),
+        "online_access" => return "Keep access while you are signed in".into(),
+        _ => {}
+    }
+    let Some((context, rest)) = scope.split_once('/') else {
+        return format!("Use the permission \"{scope}\"");
+    };
+    let (resource, perm) = rest.split_once('.').unwrap_or((rest, ""));
+    let perm = perm.split('?').next().unwrap_or_default();
+    let what = if resource == "*" {
+        "all kinds of data".to_string()
+    } else {
+        format!("{resource} records")
+    };
+    let action = match perm {
+        "read" | "rs" => "Read and search".to_string(),
+        "write" => "Create, change and delete".to_string(),
+        "*" | "cruds" => "Read, search, create, change and delete".to_string(),
+        letters => {
+            let mut words = Vec::new();
+            for (c, w) in [
+                ('c', "create"),
+                ('r', "read"),
+                ('u', "change"),
+                ('d', "delete"),
+                ('s', "search"),
+            ] {
+                if letters.contains(c) {
+                    words.push(w);
+                }
+            }
+            let joined = words.join(", ");
+            let mut chars = joined.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => format!("Use ({letters})"),
+            }
+        }
+    };
+    let whose = match context {
+        "patient" => "of the selected patient",
+        "user" => "that you can see",
+        "system" => "across the whole system",
+        _ => "",
+    };
+    format!("{action} {what} {whose}").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
+        );
+        assert!(!error_page("x", "<script>").contains("<script>"));
+    }
+
+    #[test]
+    fn describes_scopes_in_plain_words() {
+        assert_eq!(
+            describe("patient/Observation.rs"),
+            "Read and search Observation records of the selected patient"
+        );
+        assert_eq!(
+            describe("user/*.cruds"),
+            "Read, search, create, change and delete all kinds of data that you can see"
+        );
+        assert_eq!(
+            describe("patient/Condition.cu"),
+            "Create, change Condition records of the selected patient"
+        );
+        assert_eq!(describe("launch/patient"), "Know which patient is selected");
+    }
+}
