@@ -70,7 +70,7 @@ done
 
 echo
 echo "==> executions per target (${secs}s each)"
-for t in "${targets[@]}"; do printf '%-12s %s\n' "$t" "${execs[$t]}"; done
+for t in "${targets[@]}"; do printf '%-14s %s\n' "$t" "${execs[$t]}"; done
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   exit 1

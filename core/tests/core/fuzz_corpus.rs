@@ -11,6 +11,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use smartgate_core::base64url;
+use smartgate_core::dpop::DpopKey;
 use smartgate_core::fuzzing;
 use smartgate_core::jwk::Jwk;
 use smartgate_core::provider::Signer;
@@ -23,8 +25,10 @@ use crate::common::{data, raw_jws};
 type Target = fn(&[u8]);
 
 /// Every fuzz target, by name, and the function it calls.
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 9] = [
     ("base64url", fuzzing::base64url),
+    ("dpop", fuzzing::dpop),
+    ("guard_headers", fuzzing::guard_headers),
     ("jwk", fuzzing::jwk),
     ("jwks", fuzzing::jwks),
     ("jws", fuzzing::jws),
@@ -268,19 +272,136 @@ fn write_seeds() {
         ("method_plain", "plain".into()),
     ];
 
-    for (target, seeds) in [
-        ("base64url", b64),
-        ("jwk", jwks),
-        ("jwks", sets),
-        ("jws", tokens),
-        ("jwt_verify", payloads),
-        ("scope", scopes),
-        ("pkce", pkce),
+    let rfc9449 = data("rfc9449_examples.json");
+    let jwcrypto = data("dpop_jwcrypto.json");
+    let line = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut dpop: Vec<(String, String)> = [
+        "section_4_1_figure_2",
+        "section_5_figure_7",
+        "section_7_1_figure_13",
+    ]
+    .iter()
+    .map(|name| {
+        let f = &rfc9449[name];
+        let fields = [
+            &f["proof"],
+            &f["method"],
+            &f["url"],
+            &f["now"],
+            &f["access_token"],
+        ];
+        (format!("rfc9449_{name}"), fields.map(line).join("\n"))
+    })
+    .collect();
+    for case in jwcrypto["cases"].as_array().unwrap() {
+        let fields = [
+            &case["proof"],
+            &case["method"],
+            &case["url"],
+            &case["now"],
+            &case["access_token"],
+        ];
+        dpop.push((
+            format!("jwcrypto_{}", line(&case["name"])),
+            fields.map(line).join("\n"),
+        ));
+    }
+    for (name, url) in [
+        ("ipv6", "http://[0:0::1]:080/a/./b/../c?q#f"),
+        (
+            "percent",
+            "HTTPS://Server.Example.COM:443/%7e%41/%2F/%2e%2E/x y",
+        ),
+        ("ipv4_tail", "https://[::ffff:192.0.2.1]/"),
     ] {
-        let dir = fuzz_dir().join("corpus").join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, content) in seeds {
-            std::fs::write(dir.join(format!("seed-{name}")), content).unwrap();
-        }
+        dpop.push((
+            format!("url_{name}"),
+            format!("\nGET\n{url}\n{}\n\njti-{name}", fuzzing::NOW),
+        ));
+    }
+
+    let g = &jwcrypto["guard"];
+    let bearer_claims = json!({
+        "iss": fuzzing::ISS, "aud": fuzzing::AUD, "sub": "Practitioner/1", "exp": fuzzing::NOW + 300,
+        "scope": "user/Observation.rs", "client_id": "app"
+    });
+    let bearer = sign_jwt(
+        bearer_claims.as_object().unwrap(),
+        Some("at+jwt"),
+        Some(fuzzing::KID),
+        &fixed,
+    )
+    .unwrap();
+    let dpop_key = DpopKey::from_bytes(&fuzzing::DPOP_SECRET).unwrap();
+    let mut bound_claims = bearer_claims.clone();
+    bound_claims["cnf"] = json!({ "jkt": dpop_key.thumbprint() });
+    bound_claims["scope"] = json!("patient/Observation.rs");
+    bound_claims["patient"] = json!("123");
+    let bound = sign_jwt(
+        bound_claims.as_object().unwrap(),
+        Some("at+jwt"),
+        Some(fuzzing::KID),
+        &fixed,
+    )
+    .unwrap();
+    let mut cert_claims = bearer_claims.clone();
+    cert_claims["cnf"] = json!({ "x5t#S256": base64url::encode(&[0xab; 32]) });
+    let cert_bound = sign_jwt(
+        cert_claims.as_object().unwrap(),
+        None,
+        Some(fuzzing::KID),
+        &fixed,
+    )
+    .unwrap();
+    let url = line(&g["url"]);
+    let bound_proof = dpop_key
+        .proof_with_jti("GET", &url, Some(&bound), None, fuzzing::NOW, "jti-guard")
+        .unwrap();
+    let guard: Vec<(String, String)> = vec![
+        (
+            "jwcrypto_dpop".into(),
+            format!("{}\n{}", line(&g["authorization"]), line(&g["dpop"])),
+        ),
+        ("bearer".into(), format!("Bearer {bearer}")),
+        (
+            "bearer_padded_lower".into(),
+            format!(" \tbearer   {bearer}\t"),
+        ),
+        ("dpop_bound".into(), format!("DPoP {bound}\n{bound_proof}")),
+        ("dpop_bound_as_bearer".into(), format!("Bearer {bound}")),
+        ("dpop_scheme_no_proof".into(), format!("DPoP {bearer}")),
+        (
+            "two_credentials".into(),
+            format!("Bearer {bearer}, DPoP {bound}"),
+        ),
+        ("basic".into(), "Basic dXNlcjpwYXNz".into()),
+        ("empty".into(), String::new()),
+        ("token68_padding".into(), "Bearer abc==".into()),
+        (
+            "cert_bound".into(),
+            format!("Bearer {cert_bound}\n\nGET\n{url}\n{}", "AB".repeat(32)),
+        ),
+    ];
+
+    write_corpus("base64url", b64);
+    write_corpus("dpop", dpop);
+    write_corpus("guard_headers", guard);
+    write_corpus("jwk", jwks);
+    write_corpus("jwks", sets);
+    write_corpus("jws", tokens);
+    write_corpus("jwt_verify", payloads);
+    write_corpus("pkce", pkce);
+    write_corpus("scope", scopes);
+}
+
+fn write_corpus<N: std::fmt::Display>(target: &str, seeds: Vec<(N, String)>) {
+    let dir = fuzz_dir().join("corpus").join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in seeds {
+        std::fs::write(dir.join(format!("seed-{name}")), content).unwrap();
     }
 }
