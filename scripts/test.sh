@@ -4,7 +4,9 @@
 # first failure:
 #   cargo fmt --check; cargo clippy (all targets, -D warnings); the core built for
 #   wasm32v1-none (no std at all); the core's docs; cargo test --workspace; the WASM
-#   package's JS tests; the mock EHR's pages in headless Chromium (tests/browser).
+#   package's JS tests; the mock EHR's pages in headless Chromium (tests/browser); a
+#   fuzz smoke run (scripts/fuzz.sh 10: 10 s per target) when a nightly toolchain is
+#   installed, clearly reported as skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,5 +81,12 @@ fi
 step "mock EHR pages in headless Chromium (tests/browser)"
 cargo build -p mock-ehr --bin mock-ehr
 node --test tests/browser/
+
+step "fuzz smoke (10 s per target)"
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  scripts/fuzz.sh 10
+else
+  echo "fuzz smoke: SKIPPED (no nightly toolchain; rustup toolchain install nightly to run it)"
+fi
 
 step "all tests passed"

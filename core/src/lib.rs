@@ -10,6 +10,8 @@ pub mod authz_response;
 pub mod base64url;
 pub mod dpop;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guard;
 pub mod jwk;
 pub mod jws;

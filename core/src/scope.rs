@@ -39,7 +39,8 @@
 //! [`MAX_QUERY_PARAMS`] parameters. Every byte of a scope must be an OAuth scope-token
 //! character (RFC 6749 section 3.3: `%x21 / %x23-5B / %x5D-7E`), else
 //! `ERR_SCOPE_MALFORMED`. Scopes are separated by spaces; runs of spaces and leading or
-//! trailing spaces are tolerated, and a scope repeated verbatim is kept once.
+//! trailing spaces are tolerated, and a scope repeated, verbatim or spelled
+//! differently (`?a=%41` and `?a=A`), is kept once.
 //!
 //! # Evaluation
 //! [`ScopeSet::permits`] and [`ScopeSet::authorize`] take a [`Request`]; see [`eval`]
@@ -864,6 +865,9 @@ fn parse_string(scopes: &str, strict: bool) -> Result<(ScopeSet, Vec<Dropped>), 
             continue;
         }
         match parse_token(token) {
+            // Two spellings of one scope (`?a=%41` and `?a=A`) parse equal: keep the
+            // first, so that the set renders to a string that parses back to it.
+            Ok(scope) if set.contains(&scope) => {}
             Ok(scope) => set.push(scope),
             Err(e) if strict => return Err(e),
             Err(error) => dropped.push(Dropped {

@@ -14,6 +14,7 @@
 mod codes;
 mod common;
 mod dpop;
+mod fuzz_corpus;
 mod guard;
 mod guard_scope;
 mod jwk;
