@@ -22,7 +22,7 @@ fn validation() -> Validation {
 /// 1. the input as a token: a token that verifies has claims the policy accepts;
 /// 2. the input as a payload: claims the policy accepts are what it promises
 ///    ([`Validation::check_claims`], the step after the signature);
-/// 3. valid claims derived from the input, signed by [`SECRET`]: they verify at [`NOW`]
+/// 3. valid claims derived from the input, signed by [`SECRET`](super::SECRET): they verify at [`NOW`]
 ///    to the same claims, are expired at `exp`, and a token with one byte changed
 ///    (position and value picked by the input), one byte cut or one byte added never
 ///    verifies.
