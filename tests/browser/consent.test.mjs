@@ -112,13 +112,16 @@ test('login, patient choice, an unticked scope and approval in headless Chromium
   })) authorize.searchParams.set(k, v);
 
   const profile = mkdtempSync(join(tmpdir(), 'smartgate-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumBinary(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  t.after(() => context.close());
+  // One hook, in order: Chromium writes into its profile until it has closed.
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  });
   const page = context.pages()[0] ?? await context.newPage();
 
   // Login.
