@@ -44,6 +44,8 @@ pub(crate) struct Approval {
     pub(crate) redirect_uri: String,
     pub(crate) code_challenge: String,
     pub(crate) nonce: Option<String>,
+    /// RFC 9449 section 10: the token request must prove this DPoP key.
+    pub(crate) dpop_jkt: Option<String>,
     pub(crate) context: LaunchContext,
     pub(crate) auth_time: i64,
 }
