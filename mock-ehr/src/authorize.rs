@@ -10,7 +10,8 @@
 //!    `error_description`, `state` (when sent) and `iss` (RFC 9207): repeated
 //!    parameters, `response_type=code`, `state` required, PKCE `S256` required (`plain`
 //!    refused), `aud` equal to the FHIR base, `scope` narrowed to the client's allowed
-//!    scopes, `launch` a live launch id.
+//!    scopes, `launch` a live launch id, `dpop_jkt` (RFC 9449 section 10) a JWK SHA-256
+//!    thumbprint: the code is then bound to that DPoP key.
 //!
 //! Then, with `--auto-approve`, a code at once; otherwise the login, patient picker and
 //! consent pages of [`crate::interactive`].
@@ -53,6 +54,8 @@ pub(crate) struct ValidRequest {
     pub(crate) code_challenge: String,
     pub(crate) granted: Granted,
     pub(crate) nonce: Option<String>,
+    /// RFC 9449 section 10: the DPoP key the code is bound to.
+    pub(crate) dpop_jkt: Option<String>,
     /// The launch context of an EHR launch.
     pub(crate) launch: Option<LaunchContext>,
     pub(crate) login_hint: Option<String>,
@@ -346,6 +349,15 @@ fn validate(
         .get(&client_id)
         .map(|c| c.scope.clone())
         .unwrap_or_default();
+    let dpop_jkt = params.get("dpop_jkt");
+    if let Some(jkt) = dpop_jkt
+        && (jkt.len() != 43 || base64url::decode(jkt.as_bytes()).is_err())
+    {
+        return Err(refuse(
+            InvalidRequest,
+            "dpop_jkt is not a base64url JWK SHA-256 thumbprint",
+        ));
+    }
     let launch = match params.get("launch") {
         Some(id) => Some(
             crate::launch::get_live(state, id)
@@ -388,6 +400,7 @@ fn validate(
         code_challenge: challenge.to_string(),
         granted,
         nonce: params.get("nonce").map(String::from),
+        dpop_jkt: dpop_jkt.map(String::from),
         launch,
         login_hint: params.get("login_hint").map(String::from),
     })
@@ -489,6 +502,7 @@ pub(crate) fn approve(
         redirect_uri: request.redirect_uri.clone(),
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
+        dpop_jkt: request.dpop_jkt.clone(),
         context,
         auth_time: now,
     };

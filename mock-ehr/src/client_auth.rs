@@ -245,18 +245,20 @@ async fn verify_assertion(
             return Err(bad("jku is not the registered JWKS URL"));
         }
     }
+    let fetched;
     let keys = match &client.keys {
-        ClientKeys::Jwks(set) => set.clone(),
+        ClientKeys::Jwks(set) => set,
         ClientKeys::Uri(uri) => {
             let body = http_client::get_loopback(uri)
                 .await
                 .map_err(|e| bad(&format!("jwks_uri fetch failed ({e})")))?;
             let text = std::str::from_utf8(&body).map_err(|_| bad("jwks_uri body is not UTF-8"))?;
-            JwkSet::from_json(text).map_err(|e| bad(e.code()))?
+            fetched = JwkSet::from_json(text).map_err(|e| bad(e.code()))?;
+            &fetched
         }
         ClientKeys::None => return Err(bad("no keys registered")),
     };
-    let candidates = jws.candidates(&keys).map_err(|e| bad(e.code()))?;
+    let candidates = jws.candidates(keys).map_err(|e| bad(e.code()))?;
     if candidates.len() != 1 {
         return Err(bad("more than one key matches kid and key type"));
     }
@@ -269,7 +271,7 @@ async fn verify_assertion(
     validation
         .check_header(jws.header())
         .map_err(|e| bad(e.code()))?;
-    jws.verify(&keys, &Ring).map_err(|e| bad(e.code()))?;
+    jws.verify(keys, &Ring).map_err(|e| bad(e.code()))?;
     let verified = validation
         .check_claims(jws.payload(), now)
         .map_err(|e| bad(e.code()))?;

@@ -17,6 +17,8 @@
 //!   key: refreshing needs a proof by that key (section 5), compared by the core's
 //!   [`dpop::check_binding`]. Confidential clients' refresh tokens are bound by their
 //!   client authentication instead, as the RFC says.
+//! - A code requested with `dpop_jkt` (section 10) is exchanged only with a proof by
+//!   that key, compared the same way.
 //! - With nonces on, every token response carries the current nonce in `DPoP-Nonce`.
 //!
 //! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
@@ -181,20 +183,20 @@ pub(crate) fn require(
     }
 }
 
-/// Checks that a refresh request proves possession of the key its refresh token is
-/// bound to (`bound`, a JWK thumbprint), through the core's binding check.
+/// Checks that a token request proves possession of the key its refresh token or
+/// code is bound to (`bound`, a JWK thumbprint), through the core's binding check.
 ///
 /// # Errors
 /// `invalid_dpop_proof` without a proof or with a proof by another key.
 pub(crate) fn check_bound(bound: &str, proof: Option<&VerifiedProof>) -> Result<(), AppError> {
     let proof = proof.ok_or_else(|| {
-        invalid("this refresh token is bound to a DPoP key: a DPoP proof by that key is required")
+        invalid("this grant is bound to a DPoP key: a DPoP proof by that key is required")
     })?;
     let cnf = json!({ "cnf": { "jkt": bound } }).to_string();
     let claims = Claims::from_json(cnf.as_bytes())?;
     dpop::check_binding(&claims, proof).map_err(|e| {
         invalid(format!(
-            "the DPoP proof is not made with the key this refresh token is bound to ({})",
+            "the DPoP proof is not made with the key this grant is bound to ({})",
             e.code()
         ))
     })

@@ -44,6 +44,8 @@ pub(crate) struct Approval {
     pub(crate) redirect_uri: String,
     pub(crate) code_challenge: String,
     pub(crate) nonce: Option<String>,
+    /// RFC 9449 section 10: the token request must prove this DPoP key.
+    pub(crate) dpop_jkt: Option<String>,
     pub(crate) context: LaunchContext,
     pub(crate) auth_time: i64,
 }
@@ -167,6 +169,11 @@ pub(crate) struct Store {
     pub(crate) auth_failures: HashMap<String, u32>,
 }
 
+/// The entries of `map` for which `expired` holds, taken out.
+fn take<V>(map: &mut HashMap<String, V>, expired: impl Fn(&V) -> bool) -> Vec<(String, V)> {
+    map.extract_if(|_, v| expired(v)).collect()
+}
+
 impl Store {
     pub(crate) fn new(directory: Directory) -> Self {
         Self {
@@ -197,13 +204,24 @@ impl Store {
             return;
         }
         self.last_prune = now;
-        self.codes.retain(|_, c| c.expires > now);
-        self.redeemed.retain(|_, r| r.until > now);
-        self.access.retain(|_, a| a.expires > now);
-        self.refresh.retain(|_, r| r.expires > now);
-        self.pending.retain(|_, p| p.expires > now);
-        self.par.retain(|_, p| p.expires > now);
-        self.launches.retain(|_, (_, expires)| *expires > now);
+        // Expired records leave the maps here, under the lock; freeing them (after a
+        // burst of traffic, hundreds of thousands of records and millions of
+        // allocations) happens on another thread, so requests do not wait for it.
+        let garbage = (
+            take(&mut self.codes, |c| c.expires <= now),
+            take(&mut self.redeemed, |r| r.until <= now),
+            take(&mut self.access, |a| a.expires <= now),
+            take(&mut self.refresh, |r| r.expires <= now),
+            take(&mut self.pending, |p| p.expires <= now),
+            take(&mut self.par, |p| p.expires <= now),
+            take(&mut self.launches, |(_, expires)| *expires <= now),
+        );
+        if garbage.0.len() + garbage.1.len() + garbage.2.len() + garbage.3.len() > 10_000 {
+            // If no thread can be made, the closure (and the records) drop right here.
+            let _ = std::thread::Builder::new()
+                .name("mock-ehr-free".into())
+                .spawn(move || drop(garbage));
+        }
     }
 
     /// Ends a grant: its refresh tokens and access tokens stop working.

@@ -83,6 +83,16 @@ pub(super) fn exchange(
             "redirect_uri does not match the authorization request",
         ));
     }
+    if let Some(bound) = &record.approval.dpop_jkt
+        && let Err(e) = crate::dpop::check_bound(bound, proof)
+    {
+        failure(
+            &mut store,
+            "invalid_dpop_proof",
+            "no DPoP proof by the dpop_jkt key",
+        );
+        return Err(e);
+    }
     if let Err(e) = pkce::verify(
         verifier,
         &record.approval.code_challenge,

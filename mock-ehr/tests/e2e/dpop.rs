@@ -492,3 +492,28 @@ async fn a_bound_token_authenticates_introspection_only_with_its_proof() {
     .await
     .assert_oauth_error("invalid_token");
 }
+
+#[tokio::test]
+async fn a_code_requested_with_dpop_jkt_needs_a_proof_by_that_key() {
+    let ehr = Ehr::auto();
+    let k = key(12);
+    let code = ehr
+        .code("demo-app", SCOPE, &[("dpop_jkt", k.thumbprint())])
+        .await;
+    // RFC 9449 section 10: no proof, or a proof by another key, is refused...
+    exchange_with(&ehr, &code, None)
+        .await
+        .assert_oauth_error("invalid_dpop_proof");
+    assert_invalid_proof(
+        &exchange_with(&ehr, &code, Some(&proof(&key(13), NOW, None, "1"))).await,
+        "ERR_DPOP_JKT_MISMATCH",
+    );
+    // ...without using the code up; the right key gets a bound token.
+    let ok = exchange_with(&ehr, &code, Some(&proof(&k, NOW, None, "2"))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.json()["token_type"], "DPoP");
+    // A dpop_jkt that is no thumbprint: the authorization request is refused.
+    ehr.authorize("demo-app", SCOPE, &[("dpop_jkt", "not-a-thumbprint")])
+        .await
+        .assert_error_redirect("invalid_request");
+}
