@@ -49,7 +49,11 @@
 //! scope only ever adds alternatives (or replaces some by a less restrictive one), so it
 //! never removes a permission, and never narrows what a grant allows.
 //! For `$export`, which needs two permissions, each may come from a different scope;
-//! the alternatives are then the pairwise conjunctions.
+//! the alternatives are then the pairwise conjunctions (a scope holding both is one
+//! alternative on its own, which makes its conjunctions redundant). At most
+//! [`MAX_COMBINED_ALTERNATIVES`] conjunctions are kept: past that, a scope set built to
+//! be pathological gets a narrower grant, never a wider one; the only case where adding
+//! a scope can drop an alternative.
 //!
 //! # Patient compartment
 //! A `patient/` scope reaches only the types in the R4 Patient compartment
@@ -301,12 +305,6 @@ impl<'s> Constraint<'s> {
         self.patient_compartment.is_none() && self.query.is_empty()
     }
 
-    /// Whether everything `other` allows, `self` allows too.
-    fn subsumes(&self, other: &Self) -> bool {
-        (self.patient_compartment.is_none() || other.patient_compartment.is_some())
-            && self.query.iter().all(|p| other.query.contains(p))
-    }
-
     fn and(&self, other: &Self) -> Self {
         let mut query = self.query.clone();
         for p in &other.query {
@@ -427,9 +425,12 @@ impl fmt::Display for Denied {
     }
 }
 
-/// Above this many alternatives, a conjunction is returned without removing subsumed
-/// alternatives (still correct, only longer), so a pathological set stays fast.
-const MINIMIZE_LIMIT: usize = 1024;
+/// At most this many alternatives come from combining scopes that each grant only part
+/// of what an interaction needs (`$export` needs `r` and `s`: an `r`-only scope with an
+/// `s`-only scope). Combinations past it are left out, which makes the grant narrower,
+/// never wider; only a scope set built to be pathological (hundreds of partial query
+/// scopes) reaches it, and it keeps such a set from costing quadratic time and memory.
+pub const MAX_COMBINED_ALTERNATIVES: usize = 256;
 
 impl ScopeSet {
     /// Whether some granted scope covers the request: right context (see
@@ -461,54 +462,65 @@ impl ScopeSet {
         }
         let enforcement = request.interaction.enforcement();
         let reachable = compartment::contains(request.resource_type);
-        let mut grant: Option<Vec<Constraint<'_>>> = None;
-        for permission in need.iter() {
-            let mut alternatives = Vec::new();
-            for entry in self.entries() {
-                if !covers(entry, request, reachable) || !entry.permissions.contains(permission) {
-                    continue;
-                }
-                let Some(scope) = self
-                    .scopes()
-                    .get(usize::from(entry.scope))
-                    .and_then(Scope::as_clinical)
-                else {
-                    continue;
-                };
-                let query = scope
-                    .query()
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .filter(|p| enforcement == Enforcement::Check || !request.params.contains(p))
-                    .collect();
-                let patient_compartment =
-                    (entry.context == Context::Patient).then_some(PatientCompartment {
-                        resource_type: request.resource_type,
-                    });
-                alternatives.push(Constraint {
-                    patient_compartment,
-                    query,
+        // The grant is the disjunction, over every way of picking one covering scope per
+        // needed permission, of the conjunction of the picked scopes' constraints. A scope
+        // holding every needed permission makes any pick that includes it redundant (its
+        // own constraint subsumes their conjunction), so: each such "whole" scope is one
+        // alternative, and only scopes holding part of `need` are combined.
+        let alternative = |entry: &super::Entry| -> Option<Constraint<'_>> {
+            let scope = self
+                .scopes()
+                .get(usize::from(entry.scope))
+                .and_then(Scope::as_clinical)?;
+            let query = scope
+                .query()
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .filter(|p| enforcement == Enforcement::Check || !request.params.contains(p))
+                .collect();
+            let patient_compartment =
+                (entry.context == Context::Patient).then_some(PatientCompartment {
+                    resource_type: request.resource_type,
                 });
-            }
-            minimize(&mut alternatives);
-            grant = Some(match grant {
-                None => alternatives,
+            Some(Constraint {
+                patient_compartment,
+                query,
+            })
+        };
+        let covering = || {
+            self.entries()
+                .iter()
+                .filter(move |e| covers(e, request, reachable))
+        };
+        let mut constraints: Vec<Constraint<'_>> = covering()
+            .filter(|e| e.permissions.contains(need))
+            .filter_map(alternative)
+            .collect();
+        let mut combined: Option<Vec<Constraint<'_>>> = None;
+        for permission in need.iter() {
+            let mut partial: Vec<Constraint<'_>> = covering()
+                .filter(|e| e.permissions.contains(permission) && !e.permissions.contains(need))
+                .filter_map(alternative)
+                .collect();
+            minimize(&mut partial);
+            combined = Some(match combined {
+                None => partial,
                 Some(before) => {
-                    let mut both =
-                        Vec::with_capacity(before.len().saturating_mul(alternatives.len()));
-                    for a in &before {
-                        for b in &alternatives {
+                    let mut both = Vec::new();
+                    'pairs: for a in &before {
+                        for b in &partial {
+                            if both.len() == MAX_COMBINED_ALTERNATIVES {
+                                break 'pairs;
+                            }
                             both.push(a.and(b));
                         }
-                    }
-                    if both.len() <= MINIMIZE_LIMIT {
-                        minimize(&mut both);
                     }
                     both
                 }
             });
         }
-        let mut constraints = grant.unwrap_or_default();
+        constraints.extend(combined.unwrap_or_default());
+        minimize(&mut constraints);
         let unrestricted = constraints.iter().any(Constraint::is_unrestricted);
         if unrestricted {
             constraints.clear();
@@ -548,15 +560,43 @@ fn covers(entry: &super::Entry, request: &Request<'_>, reachable: bool) -> bool 
 }
 
 /// Removes every alternative that another one subsumes (keeping the first of equals).
+/// Quadratic in the alternatives, so the subset test runs on sorted copies of the
+/// queries (a merge, linear in their lengths).
 fn minimize(alternatives: &mut Vec<Constraint<'_>>) {
-    let mut keep = Vec::with_capacity(alternatives.len());
-    for (i, c) in alternatives.iter().enumerate() {
-        let redundant = alternatives
+    let sorted: Vec<(bool, Vec<(&str, &str)>)> = alternatives
+        .iter()
+        .map(|c| {
+            let mut query = c.query.clone();
+            query.sort_unstable();
+            query.dedup();
+            (c.patient_compartment.is_some(), query)
+        })
+        .collect();
+    // Whether `a` allows everything `b` allows: no compartment or both one, and no
+    // query parameter `b` lacks.
+    let subsumes = |(a_compartment, a_query): &(bool, Vec<(&str, &str)>),
+                    (b_compartment, b_query): &(bool, Vec<(&str, &str)>)| {
+        (!a_compartment || *b_compartment) && is_sorted_subset(a_query, b_query)
+    };
+    let mut keep = Vec::with_capacity(sorted.len());
+    for (i, c) in sorted.iter().enumerate() {
+        let redundant = sorted
             .iter()
             .enumerate()
-            .any(|(j, other)| j != i && other.subsumes(c) && (j < i || !c.subsumes(other)));
+            .any(|(j, other)| j != i && subsumes(other, c) && (j < i || !subsumes(c, other)));
         keep.push(!redundant);
     }
     let mut flags = keep.into_iter();
     alternatives.retain(|_| flags.next().unwrap_or(true));
+}
+
+/// Whether every element of `small` is in `large`, both sorted and deduplicated.
+fn is_sorted_subset<T: Ord>(small: &[T], large: &[T]) -> bool {
+    if small.len() > large.len() {
+        return false;
+    }
+    let mut large = large.iter();
+    small
+        .iter()
+        .all(|s| large.by_ref().find(|l| *l >= s).is_some_and(|l| l == s))
 }

@@ -3,6 +3,7 @@
 //! Patient CompartmentDefinition, and edge cases. `describe` (in `../scope.rs`) gives the
 //! notation of the last column.
 
+use smartgate_core::scope::eval::MAX_COMBINED_ALTERNATIVES;
 use smartgate_core::scope::{Context, Interaction, Request, ResourceType, ScopeSet};
 
 use Interaction::*;
@@ -118,6 +119,10 @@ const ROWS: &[Row] = &[
     ("user/Observation.rs?category=lab user/Observation.r?category=lab", U, Observation, Read, &[], "check query(category=lab)"),
     ("user/Observation.rs?category=lab&code=x user/Observation.rs?code=x&category=lab", U, Observation, Search, &[],
         "filter query(category=lab&code=x)"),
+    // A scope holding both permissions makes combinations with it redundant.
+    ("user/Observation.rs user/Observation.r?a=1 user/Observation.s?b=2", U, Observation, Export, &[], "allow"),
+    ("user/Observation.rs?category=lab user/Observation.r?a=1 user/Observation.s?b=2", U, Observation, Export, &[],
+        "filter query(category=lab) | query(a=1&b=2)"),
     // Scope Equivalence: `Observation.rs` is `Observation.r Observation.s`.
     ("patient/*.r patient/Observation.s", P, Observation, Search, &[], "filter compartment(subject,performer)"),
     ("patient/*.r patient/Observation.s", P, Condition, Search, &[], "deny patient/Condition.s"),
@@ -270,4 +275,78 @@ fn interaction_names_round_trip() {
     }
     assert_eq!(Export.required().to_string(), "rs");
     assert_eq!(Patch.required().to_string(), "u");
+}
+
+/// `count` distinct scopes of `prefix` (`user/Observation.rs`, ...) with 16 query
+/// parameters each, as many as fit the 16 KiB cap of a scope string.
+fn maximal_query_scopes(prefixes: &[&str]) -> String {
+    let mut scopes: Vec<String> = Vec::new();
+    for i in 0.. {
+        let prefix = prefixes[i % prefixes.len()];
+        let params: Vec<String> = (0..16).map(|p| format!("{p:x}={i:x}")).collect();
+        let scope = format!("{prefix}?{}", params.join("&"));
+        if scopes.iter().map(|s| s.len() + 1).sum::<usize>() + scope.len() > 16 * 1024 {
+            break;
+        }
+        scopes.push(scope);
+    }
+    scopes.join(" ")
+}
+
+/// Found by the `scope` fuzz target: `$export` needs `r` and `s`, and combining every
+/// scope's constraint for one with every scope's for the other built 47,089 alternatives
+/// (50 MB, 60 ms) for a 16 KiB scope string. A scope holding both is one alternative.
+#[test]
+fn export_under_a_maximal_scope_string_has_one_alternative_per_scope() {
+    let text = maximal_query_scopes(&["user/Observation.rs"]);
+    let set = ScopeSet::parse(&text).unwrap();
+    assert!(set.len() > 150, "{}", set.len());
+    let grant = set
+        .authorize(&Request::new(Observation, Export).in_context(Context::User))
+        .unwrap();
+    assert_eq!(grant.constraints().len(), set.len());
+    assert!(grant.constraints().iter().all(|c| c.query().len() == 16));
+}
+
+/// Scopes holding only `r` or only `s` must be combined pairwise; past
+/// `MAX_COMBINED_ALTERNATIVES` the rest are left out, and every alternative kept is a
+/// real combination (never wider than an `r` scope and an `s` scope together).
+#[test]
+fn export_combinations_of_partial_scopes_are_capped_and_never_widen() {
+    let text = maximal_query_scopes(&["user/Observation.r", "user/Observation.s"]);
+    let set = ScopeSet::parse(&text).unwrap();
+    let queries = |suffix: &str| -> Vec<Vec<(String, String)>> {
+        set.iter()
+            .filter(|s| {
+                s.to_string()
+                    .starts_with(&format!("user/Observation.{suffix}?"))
+            })
+            .map(|s| {
+                let text = s.to_string();
+                let query = text.split_once('?').unwrap().1.to_string();
+                query
+                    .split('&')
+                    .map(|p| {
+                        let (n, v) = p.split_once('=').unwrap();
+                        (n.to_string(), v.to_string())
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let (reads, searches) = (queries("r"), queries("s"));
+    assert!(reads.len() * searches.len() > MAX_COMBINED_ALTERNATIVES);
+    let grant = set
+        .authorize(&Request::new(Observation, Export).in_context(Context::User))
+        .unwrap();
+    assert_eq!(grant.constraints().len(), MAX_COMBINED_ALTERNATIVES);
+    let within = |c: &smartgate_core::scope::Constraint<'_>, scope: &Vec<(String, String)>| {
+        scope
+            .iter()
+            .all(|(n, v)| c.query().contains(&(n.as_str(), v.as_str())))
+    };
+    for c in grant.constraints() {
+        assert!(reads.iter().any(|r| within(c, r)), "{c:?}");
+        assert!(searches.iter().any(|s| within(c, s)), "{c:?}");
+    }
 }
