@@ -1,4 +1,5 @@
-//! End-to-end tests of smartgate: the attack matrix (`attack_<row>`, one test per row
+//! End-to-end tests of smartgate: whole SMART flows as a client runs them (`flows`,
+//! against a mock EHR in this process, over sockets), and the attack matrix (`attack_<row>`, one test per row
 //! of the table in `attacks.md` and the README's Security section), each row against
 //! the core directly and, where it is a network attack, against a running mock EHR.
 #![allow(
@@ -13,4 +14,5 @@
 )]
 
 mod attacks;
+mod flows;
 mod http;
