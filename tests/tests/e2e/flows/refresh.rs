@@ -5,7 +5,8 @@ use super::*;
 
 const SCOPE: &str = "launch/patient openid fhirUser patient/*.rs offline_access";
 
-/// Introspection as the built-in confidential client.
+/// Introspection as the built-in confidential client (HTTP Basic,
+/// `demo-confidential:demo-secret`).
 async fn active(server: &Server, token: &str) -> bool {
     let res = http::send_with(
         server.endpoint("introspection_endpoint"),
