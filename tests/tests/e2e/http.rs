@@ -33,6 +33,14 @@ impl Reply {
         )
     }
 
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The OAuth `error` of a JSON error body.
     pub fn oauth_error(&self) -> String {
         self.json()["error"].as_str().unwrap_or_default().to_owned()
@@ -49,7 +57,8 @@ pub async fn send_with(url: &str, headers: &[(&str, &str)], body: String) -> Rep
     send(Method::POST, url, headers, body).await
 }
 
-async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: String) -> Reply {
+/// One request on a fresh connection.
+pub async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: String) -> Reply {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let stream = TcpStream::connect(authority).await.unwrap();
@@ -80,6 +89,20 @@ async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: String)
 
 pub async fn get(url: &str) -> Reply {
     send(Method::GET, url, &[], String::new()).await
+}
+
+pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> Reply {
+    send(Method::GET, url, headers, String::new()).await
+}
+
+pub async fn post_json(url: &str, body: &Value) -> Reply {
+    send(
+        Method::POST,
+        url,
+        &[("content-type", "application/json")],
+        body.to_string(),
+    )
+    .await
 }
 
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Reply {
