@@ -246,3 +246,39 @@ test('an id_token from an issuer the app does not trust is shown as not verified
   assert.equal(shown.sub, '', 'no identity shown from an unverified id_token');
   assert.equal(shown.fhirUser, '');
 });
+
+test('an id_token altered on the way (another sub, same signature) is shown as not verified', { timeout: 90_000 }, async (t) => {
+  const page = await newPage(t);
+  // Someone between the app and the token endpoint swaps the id_token's payload: fhirclient
+  // would take the new `sub` at face value; smartgate's signature check must refuse it.
+  let altered = 0;
+  await page.route(`${base}/token`, async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (body.id_token) {
+      const [header, payload, signature] = body.id_token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+      assert.equal(claims.sub, 'dr.smith');
+      claims.sub = 'dr.jones';
+      claims.fhirUser = `${base}/fhir/Practitioner/prac-002`;
+      body.id_token = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      altered += 1;
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await page.goto(`${app.origin}/launch?iss=${encodeURIComponent(`${base}/fhir`)}`);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Choose a patient' }).waitFor();
+  await page.getByLabel('Patient/pat-007').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await consent(page, 'pat-007', STANDALONE_SCOPE);
+
+  const shown = await appResult(page);
+  t.diagnostic(JSON.stringify(shown));
+  assert.equal(altered, 1);
+  assert.equal(shown.patientId, 'pat-007');
+  assert.equal(shown.idToken, 'id_token NOT verified');
+  assert.equal(shown.idTokenError, 'ERR_JWS_SIGNATURE_INVALID');
+  assert.equal(shown.sub, '');
+  assert.equal(shown.fhirUser, '');
+});
