@@ -4,7 +4,8 @@
 # first failure:
 #   cargo fmt --check; cargo clippy (all targets, -D warnings); the core built for
 #   wasm32v1-none (no std at all); the core's docs; cargo test --workspace; the WASM
-#   package's JS tests; the mock EHR's pages in headless Chromium (tests/browser); a
+#   package's JS tests; the mock EHR's pages and the example SMART app (fhirclient and
+#   the WASM package built just before) in headless Chromium (tests/browser); a
 #   fuzz smoke run (scripts/fuzz.sh 10: 10 s per target) when a nightly toolchain is
 #   installed, clearly reported as skipped otherwise.
 set -euo pipefail
@@ -78,7 +79,7 @@ if [ -x wasm/build.sh ]; then
   (cd wasm && npm test)
 fi
 
-step "mock EHR pages in headless Chromium (tests/browser)"
+step "mock EHR pages and the example SMART app in headless Chromium (tests/browser)"
 cargo build -p mock-ehr --bin mock-ehr
 node --test tests/browser/
 

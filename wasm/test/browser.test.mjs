@@ -22,13 +22,15 @@ const PAGE = `<!doctype html>
   window.ready = true;
 </script>`;
 
+// Served by the static server; a test may add paths.
+const pages = { '/': PAGE };
 let server;
 let context;
 let profile;
 let page;
 
 before(async () => {
-  server = await startStaticServer({ '/': PAGE });
+  server = await startStaticServer(pages);
   profile = await mkdtemp(join(tmpdir(), 'smartgate-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -105,4 +107,29 @@ test('verifyJwt in Chromium: WebCrypto and builtin, every algorithm; errors are 
     assert.equal(out[`${alg}/builtin`], `${alg} patient/*.rs`);
   }
   assert.deepEqual(out.error, { isSmartgate: true, isError: true, name: 'SmartgateError', code: 'ERR_JWT_EXPIRED' });
+});
+
+test('RemoteJwkSet in Chromium fetches with the default fetch (window.fetch)', async () => {
+  // window.fetch called as a method of another object throws "Illegal invocation"; the
+  // default fetch must work in a browser, not only in Node.
+  pages['/jwks.json'] = JSON.stringify({ keys: [(await keyPair('ES256')).jwk] });
+  const token = await sign('ES256', { scope: 'patient/*.rs' });
+  const out = await page.evaluate(
+    async ({ token, jwksUri, ISS, AUD, NOW }) => {
+      const { RemoteJwkSet, verifyJwt } = window.smartgate;
+      const remote = new RemoteJwkSet(jwksUri);
+      const { claims } = await verifyJwt(token, remote, { issuer: ISS, audience: AUD, now: NOW });
+      let wrongAudience;
+      try {
+        await verifyJwt(token, remote, { issuer: ISS, audience: 'https://other.example.org', now: NOW });
+      } catch (e) {
+        wrongAudience = e.code;
+      }
+      return { scope: claims.scope, kids: remote.keySet.keys.map((k) => k.kid), wrongAudience };
+    },
+    { token, jwksUri: `${server.origin}/jwks.json`, ISS, AUD, NOW },
+  );
+  assert.equal(out.scope, 'patient/*.rs');
+  assert.deepEqual(out.kids, ['ES256']);
+  assert.equal(out.wrongAudience, 'ERR_JWT_AUDIENCE_MISMATCH');
 });

@@ -89,7 +89,10 @@ class RemoteJwkSet {
     let response;
     let body;
     try {
-      response = await this.#fetch(this.#policy.url, {
+      // A plain call: as a method of this object (this.#fetch(...)), a browser's
+      // window.fetch throws "Illegal invocation".
+      const fetchJwks = this.#fetch;
+      response = await fetchJwks(this.#policy.url, {
         headers: { accept: 'application/jwk-set+json, application/json' },
         redirect: 'manual',
         signal: AbortSignal.timeout(this.#policy.timeoutMs),
