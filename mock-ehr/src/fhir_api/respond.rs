@@ -37,6 +37,10 @@ use crate::fhir::error::operation_outcome;
 use crate::fhir_api::auth::invalid_token_challenge;
 use crate::state::AppState;
 
+/// The code system of the smartgate-core error codes, in `details.coding` of a guard
+/// refusal's `OperationOutcome` (the codes of the core's README).
+pub(crate) const CORE_CODE_SYSTEM: &str = "urn:smartgate:error-code";
+
 /// The media type of FHIR JSON.
 pub(crate) const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -59,6 +63,8 @@ pub(crate) struct ApiError {
     status: StatusCode,
     issue: &'static str,
     code: &'static str,
+    /// The smartgate-core error code behind a guard refusal (`ERR_DPOP_REPLAY`, ...).
+    core_code: Option<&'static str>,
     diagnostics: String,
     headers: Vec<(HeaderName, String)>,
 }
@@ -74,6 +80,7 @@ impl ApiError {
             status,
             issue,
             code,
+            core_code: None,
             diagnostics: diagnostics.into(),
             headers: Vec::new(),
         }
@@ -102,6 +109,7 @@ impl ApiError {
         };
         let mut e = Self::new(status, issue, r.error.unwrap_or(r.code), &r.description)
             .header(header::WWW_AUTHENTICATE, &r.www_authenticate);
+        e.core_code = Some(r.code);
         if let Some(nonce) = &r.dpop_nonce {
             e = e.header(HeaderName::from_static("dpop-nonce"), nonce);
         }
@@ -222,7 +230,11 @@ impl IntoResponse for ApiError {
             .and_then(|i| i.get_mut(0))
             .and_then(Value::as_object_mut)
         {
-            issue.insert("details".into(), json!({ "text": self.code }));
+            let mut details = json!({ "text": self.code });
+            if let Some(code) = self.core_code {
+                details["coding"] = json!([{ "system": CORE_CODE_SYSTEM, "code": code }]);
+            }
+            issue.insert("details".into(), details);
         }
         let mut response = fhir_json(self.status, &outcome);
         for (name, value) in self.headers {

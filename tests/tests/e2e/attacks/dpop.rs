@@ -103,8 +103,8 @@ impl Net {
 }
 
 /// The mock EHR's answer to the attack is the core's refusal `core`: its status, its
-/// `WWW-Authenticate` challenge, its OAuth error (`details.text`) and description
-/// (`diagnostics`) in the `OperationOutcome`.
+/// `WWW-Authenticate` challenge, its OAuth error (`details.text`), code
+/// (`details.coding`) and description (`diagnostics`) in the `OperationOutcome`.
 #[track_caller]
 fn refused_on_network(res: &Reply, core: &Rejection) {
     assert_eq!(res.status.as_u16(), core.status, "{}", res.text());
@@ -116,6 +116,10 @@ fn refused_on_network(res: &Reply, core: &Rejection) {
     assert_eq!(body["resourceType"], "OperationOutcome");
     assert_eq!(body["issue"][0]["code"], "security");
     assert_eq!(body["issue"][0]["details"]["text"], core.error.unwrap());
+    assert_eq!(
+        body["issue"][0]["details"]["coding"],
+        json!([{"system": "urn:smartgate:error-code", "code": core.code}])
+    );
     assert_eq!(body["issue"][0]["diagnostics"], core.description.as_str());
 }
 
