@@ -230,10 +230,13 @@ impl IntoResponse for ApiError {
             .and_then(|i| i.get_mut(0))
             .and_then(Value::as_object_mut)
         {
-            let mut details = json!({ "text": self.code });
-            if let Some(code) = self.core_code {
-                details["coding"] = json!([{ "system": CORE_CODE_SYSTEM, "code": code }]);
-            }
+            let details = match self.core_code {
+                Some(code) => json!({
+                    "coding": [{ "system": CORE_CODE_SYSTEM, "code": code }],
+                    "text": self.code,
+                }),
+                None => json!({ "text": self.code }),
+            };
             issue.insert("details".into(), details);
         }
         let mut response = fhir_json(self.status, &outcome);
