@@ -30,6 +30,7 @@ pub mod builtin;
 mod client_auth;
 mod clock;
 pub mod config;
+mod console;
 mod cors;
 mod directory;
 mod discovery;
