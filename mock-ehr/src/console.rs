@@ -146,31 +146,46 @@ fn error_page(status: StatusCode, current: Nav, message: &str) -> Response {
     )
 }
 
-/// A POSTed form with the right CSRF token, or the page refusing it: 400 for a body
-/// that is not a form (or repeats a field), 403 for a missing or wrong token.
+/// A request refused before its page could be made: shown by [`error_page`].
+#[derive(Debug)]
+struct Refused {
+    status: StatusCode,
+    current: Nav,
+    message: String,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        error_page(self.status, self.current, &self.message)
+    }
+}
+
+/// A POSTed form with the right CSRF token, or the refusal: 400 for a body that is
+/// not a form (or repeats a field), 403 for a missing or wrong token.
 fn checked_form(
     csrf: &Csrf,
     form: Result<OAuthForm, AppError>,
     current: Nav,
-) -> Result<Params, Response> {
+) -> Result<Params, Refused> {
     let form = form.map_err(|e| {
         let why = match e {
             AppError::OAuth { description, .. } => description,
             _ => "unreadable form".into(),
         };
-        error_page(
-            StatusCode::BAD_REQUEST,
+        Refused {
+            status: StatusCode::BAD_REQUEST,
             current,
-            &format!("The form could not be read: {why}."),
-        )
+            message: format!("The form could not be read: {why}."),
+        }
     })?;
     if !csrf.accepts(form.params.get("csrf")) {
-        return Err(error_page(
-            StatusCode::FORBIDDEN,
+        return Err(Refused {
+            status: StatusCode::FORBIDDEN,
             current,
-            "Refused: this form was not sent from the console's own page (its csrf token is \
-             missing or wrong). Reload the console page and submit it again.",
-        ));
+            message: "Refused: this form was not sent from the console's own page (its csrf \
+                      token is missing or wrong). Reload the console page and submit it again."
+                .into(),
+        });
     }
     Ok(form.params)
 }
@@ -240,12 +255,10 @@ fn query_value(value: &str) -> String {
 
 /// Parses a page's query string (strict, as every endpoint: a repeated parameter is an
 /// error).
-fn query(raw: Option<String>, current: Nav) -> Result<Params, Response> {
-    Params::parse(raw.unwrap_or_default().as_bytes()).map_err(|e| {
-        error_page(
-            StatusCode::BAD_REQUEST,
-            current,
-            &format!("The query string could not be read: {e}."),
-        )
+fn query(raw: Option<String>, current: Nav) -> Result<Params, Refused> {
+    Params::parse(raw.unwrap_or_default().as_bytes()).map_err(|e| Refused {
+        status: StatusCode::BAD_REQUEST,
+        current,
+        message: format!("The query string could not be read: {e}."),
     })
 }

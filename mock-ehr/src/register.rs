@@ -195,6 +195,13 @@ pub(crate) fn register_client(
             vec!["authorization_code".into()]
         }
     });
+    if grant_types.iter().any(|g| g == "authorization_code") && meta.redirect_uris.is_empty() {
+        return Err(Refusal {
+            field: Field::RedirectUris,
+            error: OAuthError::InvalidRedirectUri,
+            description: "authorization_code needs redirect_uris".into(),
+        });
+    }
     for g in &grant_types {
         let ok = match g.as_str() {
             "authorization_code" | "refresh_token" => !meta.redirect_uris.is_empty(),
@@ -207,13 +214,6 @@ pub(crate) fn register_client(
                 format!("grant type {g:?} does not fit this client"),
             ));
         }
-    }
-    if grant_types.iter().any(|g| g == "authorization_code") && meta.redirect_uris.is_empty() {
-        return Err(Refusal {
-            field: Field::RedirectUris,
-            error: OAuthError::InvalidRedirectUri,
-            description: "authorization_code needs redirect_uris".into(),
-        });
     }
     if let Some(rt) = &meta.response_types
         && rt.iter().any(|t| t != "code")

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::{Nav, html, query};
 use crate::audit::AuditEvent;
@@ -23,7 +23,7 @@ fn cell(value: Option<&str>) -> String {
 pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let params = match query(raw, Nav::Audit) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let client = params.get("client").unwrap_or_default().trim().to_string();
     let patient = params.get("patient").unwrap_or_default().trim().to_string();

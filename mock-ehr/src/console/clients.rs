@@ -6,7 +6,7 @@
 
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::{Csrf, FieldErrors, Nav, checked_form, html, options};
@@ -103,7 +103,7 @@ pub(super) async fn register(
 ) -> Response {
     let params = match checked_form(&csrf, form, Nav::Clients) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let form = RegisterForm::from_params(&params);
     let mut errors = FieldErrors::default();
@@ -130,6 +130,9 @@ pub(super) async fn register(
         client_name: (!form.client_name.is_empty()).then(|| form.client_name.clone()),
         scope: (!form.scope.is_empty()).then(|| form.scope.clone()),
         jwks,
+        // A user-facing app: without redirect URIs it is refused for lacking them
+        // (dynamic registration would make it a backend client instead).
+        grant_types: (form.auth != "private_key_jwt").then(|| vec!["authorization_code".into()]),
         ..Metadata::default()
     };
     let extra = Extra {
@@ -194,7 +197,7 @@ pub(super) async fn delete(
 ) -> Response {
     let params = match checked_form(&csrf, form, Nav::Clients) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let blank = RegisterForm {
         auth: "none".into(),

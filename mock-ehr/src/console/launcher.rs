@@ -7,7 +7,7 @@
 
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{Csrf, FieldErrors, Nav, checked_form, html, options, query, query_value};
@@ -160,7 +160,7 @@ pub(super) async fn page(
 ) -> Response {
     let params = match query(raw, Nav::Launcher) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let form = LaunchForm::initial(&state, &params);
     render(
@@ -180,7 +180,7 @@ pub(super) async fn submit(
 ) -> Response {
     let params = match checked_form(&csrf, form, Nav::Launcher) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let form = LaunchForm::from_params(&params);
     match launch_from(&state, &form) {
@@ -292,10 +292,10 @@ fn launch_from(state: &AppState, form: &LaunchForm) -> Result<Launched, FieldErr
             },
         }
         drop(store);
-        if !form.encounter.is_empty() {
-            if let Some(e) = check_encounter(state, &form.encounter, patient.as_deref()) {
-                errors.add("encounter", e);
-            }
+        if !form.encounter.is_empty()
+            && let Some(e) = check_encounter(state, &form.encounter, patient.as_deref())
+        {
+            errors.add("encounter", e);
         }
     } else if !form.scope.is_empty() {
         errors.add(

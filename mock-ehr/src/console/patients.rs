@@ -97,7 +97,7 @@ fn rows(state: &AppState) -> Vec<Row> {
 pub(super) async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let params = match query(raw, Nav::Patients) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let q = params.get("q").unwrap_or_default().trim().to_string();
     let needle = q.to_lowercase();
