@@ -107,7 +107,7 @@ const STYLE: &str = "body{max-width:72em}\
     .hint{color:#666;font-size:.9em}.error{font-weight:bold}.notice{background:#eef7ee;border:1px solid #9c9;padding:.5em}\
     pre{background:#f2f2f2;padding:.6em;white-space:pre-wrap;word-break:break-all}\
     a.button{display:inline-block;background:#2d5c9e;color:#fff;padding:.5em 1.2em;text-decoration:none;border-radius:3px}\
-    form.inline{display:inline}";
+    form.inline{display:inline}.nowrap{white-space:nowrap}";
 
 /// A console page: the navigation bar, then `body` (markup whose values the caller
 /// escaped).

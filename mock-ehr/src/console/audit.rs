@@ -52,8 +52,8 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
             .take(MAX_ROWS)
             .map(|e| {
                 format!(
-                    "<tr><td>{seq}</td><td>{time}</td><td>{event}</td><td>{client}</td><td>{user}</td>\
-                     <td>{patient}</td><td>{outcome}</td><td><code>{token}</code></td><td>{detail}</td></tr>",
+                    "<tr><td>{seq}</td><td class=\"nowrap\">{time}</td><td>{event}</td><td>{client}</td><td>{user}</td>\
+                     <td>{patient}</td><td>{outcome}</td><td>{token}</td><td>{detail}</td></tr>",
                     seq = e.seq,
                     time = escape(&format_instant(e.time)),
                     event = escape(e.event),
@@ -61,7 +61,11 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
                     user = cell(e.user.as_deref()),
                     patient = cell(e.patient.as_deref()),
                     outcome = escape(&e.outcome),
-                    token = cell(e.token_id.as_deref()),
+                    token = e
+                        .token_id
+                        .as_deref()
+                        .map(|t| format!("<code>{}</code>", escape(t)))
+                        .unwrap_or_default(),
                     detail = cell(e.detail.as_deref()),
                 )
             })
