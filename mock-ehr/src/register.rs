@@ -99,6 +99,7 @@ impl From<Refusal> for AppError {
 
 impl From<AppError> for Refusal {
     fn from(e: AppError) -> Self {
+        tracing::error!(error = ?e, "registration failed");
         Self {
             field: Field::Other,
             error: e.oauth_code().unwrap_or(OAuthError::ServerError),

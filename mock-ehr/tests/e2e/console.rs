@@ -282,6 +282,35 @@ async fn scopes_to_allow_cap_what_the_launched_app_gets() {
     let t = ehr.exchange(&code).await.json();
     // fhirUser and patient/*.rs are not covered by the launch's scopes.
     assert_eq!(t["scope"], "launch openid patient/Observation.rs");
+
+    // The same cap through /_admin/launch, and its refusal of a malformed scope.
+    let res = ehr
+        .post_json(
+            "/_admin/launch",
+            json!({"patient": "pat-003", "scope": "launch patient/Observation.rs"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let launch = res.json()["launch"].as_str().unwrap().to_string();
+    let code = ehr
+        .code(
+            "demo-app",
+            "launch openid patient/*.rs",
+            &[("launch", &launch)],
+        )
+        .await;
+    assert_eq!(ehr.exchange(&code).await.json()["scope"], "launch");
+    let res = ehr
+        .post_json(
+            "/_admin/launch",
+            json!({"patient": "pat-003", "scope": "patient/Observation.xyz"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.json()["error"],
+        "scope \"patient/Observation.xyz\" refused (ERR_SCOPE_PERMISSIONS_INVALID)"
+    );
 }
 
 #[tokio::test]
