@@ -53,7 +53,8 @@ pub fn app(state: AppState) -> Router {
     if state.settings.admin_enabled {
         router = router
             .merge(crate::admin::router())
-            .merge(crate::fhir_api::admin_router());
+            .merge(crate::fhir_api::admin_router())
+            .merge(crate::console::router());
     }
     router
         .fallback(not_found)

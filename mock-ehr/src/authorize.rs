@@ -382,6 +382,13 @@ fn validate(
         }
         _ => {}
     }
+    if let Some(cap) = launch.as_ref().and_then(|l| l.scope.as_ref()) {
+        // The launch's own limit: only scopes it covers in full.
+        granted.retain(|s| {
+            smartgate_core::scope::ScopeSet::from_scopes([s.clone()])
+                .is_ok_and(|one| scopes::within(&one, cap))
+        });
+    }
     if launch.is_none() && granted.has(&Scope::LaunchEncounter) {
         // No encounter picker: a standalone launch cannot fulfil launch/encounter.
         granted.retain(|s| *s != Scope::LaunchEncounter);

@@ -37,6 +37,9 @@ pub struct LaunchRequest {
     pub need_patient_banner: Option<bool>,
     /// `smart_style_url` for the token response.
     pub smart_style_url: Option<String>,
+    /// The most the launched app may be granted (SMART scopes, strict syntax): a
+    /// scope it asks for is granted only if these cover it in full.
+    pub scope: Option<String>,
 }
 
 /// The router of the public launch page.
@@ -85,6 +88,10 @@ pub(crate) fn create(state: &AppState, req: LaunchRequest) -> Result<String, Str
     if let Some(url) = &req.smart_style_url {
         crate::directory::check_absolute_url(url)?;
     }
+    let scope = match &req.scope {
+        Some(s) => Some(crate::scopes::parse_allowed(s)?),
+        None => None,
+    };
     let id = random_id().map_err(|_| "no randomness".to_string())?;
     let user = req
         .user
@@ -97,6 +104,7 @@ pub(crate) fn create(state: &AppState, req: LaunchRequest) -> Result<String, Str
         need_patient_banner: req.need_patient_banner,
         smart_style_url: req.smart_style_url,
         user: Some(user.clone()),
+        scope,
     };
     let now = state.now();
     let patient = context.patient.clone();

@@ -15,7 +15,8 @@
 //! Every signature and check is done by `smartgate-core`: PKCE by
 //! `pkce::verify`, client assertions by `jwt::verify` with the `ring` provider,
 //! tokens signed by `sign::sign_jwt` with `RingSigner`. The endpoints, the
-//! configuration file and the `/_admin` test controls are described in the README.
+//! configuration file, the `/_admin` test controls and the `/_console/` web console are
+//! described in the README.
 
 // A std server: the workspace's core/alloc-over-std lints exist for the no_std core.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -30,6 +31,7 @@ pub mod builtin;
 mod client_auth;
 mod clock;
 pub mod config;
+mod console;
 mod cors;
 mod directory;
 mod discovery;

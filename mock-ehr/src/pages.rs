@@ -22,14 +22,22 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 fn layout(title: &str, body: &str) -> String {
+    document(title, "", body, "")
+}
+
+/// A whole page: `title` (escaped) as `<title>` and `<h1>`, `before` (markup, such as
+/// a navigation bar) above the heading, `body` (markup) below it, and `style` (CSS)
+/// after the shared style sheet. Callers escape every value they put in `before` and
+/// `body`.
+pub(crate) fn document(title: &str, before: &str, body: &str, style: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} - mock EHR</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;color:#222}}\
          label{{display:block;margin:.4em 0}}.error{{color:#9e2d2d}}button{{margin:.6em .6em 0 0;padding:.4em 1em}}\
-         code{{background:#f2f2f2;padding:0 .2em}}</style></head>\
-         <body><h1>{title}</h1>\n{body}\n</body></html>\n",
+         code{{background:#f2f2f2;padding:0 .2em}}{style}</style></head>\
+         <body>{before}<h1>{title}</h1>\n{body}\n</body></html>\n",
         title = escape(title),
     )
 }

@@ -28,27 +28,84 @@ use crate::scopes;
 use crate::state::{AppState, random_id, random_token};
 
 /// The registration request members this server understands.
-#[derive(Debug, Deserialize)]
-struct Metadata {
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Metadata {
     #[serde(default)]
-    redirect_uris: Vec<String>,
+    pub(crate) redirect_uris: Vec<String>,
     #[serde(default)]
-    token_endpoint_auth_method: Option<String>,
+    pub(crate) token_endpoint_auth_method: Option<String>,
     #[serde(default)]
-    grant_types: Option<Vec<String>>,
+    pub(crate) grant_types: Option<Vec<String>>,
     #[serde(default)]
-    response_types: Option<Vec<String>>,
+    pub(crate) response_types: Option<Vec<String>>,
     #[serde(default)]
-    client_name: Option<String>,
+    pub(crate) client_name: Option<String>,
     #[serde(default)]
-    scope: Option<String>,
+    pub(crate) scope: Option<String>,
     #[serde(default)]
-    jwks: Option<Value>,
+    pub(crate) jwks: Option<Value>,
     #[serde(default)]
-    jwks_uri: Option<String>,
+    pub(crate) jwks_uri: Option<String>,
     /// RFC 9449 section 5.2.
     #[serde(default)]
-    dpop_bound_access_tokens: Option<bool>,
+    pub(crate) dpop_bound_access_tokens: Option<bool>,
+}
+
+/// What the web console may set beyond RFC 7591's metadata.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    /// A chosen `client_id` (else a random one).
+    pub(crate) client_id: Option<String>,
+    /// The app's EHR launch URLs.
+    pub(crate) launch_uris: Vec<String>,
+}
+
+/// The part of a registration a refusal is about (the console shows the message next
+/// to that field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    ClientId,
+    AuthMethod,
+    RedirectUris,
+    LaunchUris,
+    Scope,
+    Jwks,
+    Other,
+}
+
+/// A refused registration.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) field: Field,
+    pub(crate) error: OAuthError,
+    pub(crate) description: String,
+}
+
+impl Refusal {
+    fn metadata(field: Field, description: impl Into<String>) -> Self {
+        Self {
+            field,
+            error: OAuthError::InvalidClientMetadata,
+            description: description.into(),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        AppError::oauth(r.error, r.description)
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        tracing::error!(error = ?e, "registration failed");
+        Self {
+            field: Field::Other,
+            error: e.oauth_code().unwrap_or(OAuthError::ServerError),
+            description: "internal error".into(),
+        }
+    }
 }
 
 /// The router of this area.
@@ -86,20 +143,51 @@ fn handle(
     let body = body.map_err(|_| metadata_error("the body is unreadable or too large"))?;
     let meta: Metadata = serde_json::from_slice(&body)
         .map_err(|e| metadata_error(format!("not a JSON object of client metadata: {e}")))?;
+    Ok(register_client(state, meta, Extra::default())?)
+}
+
+/// Validates a registration and adds the client: the rules of dynamic registration,
+/// shared with the web console. Answers the RFC 7591 registration response.
+///
+/// # Errors
+/// `invalid_redirect_uri` or `invalid_client_metadata`, naming the part refused.
+pub(crate) fn register_client(
+    state: &AppState,
+    meta: Metadata,
+    extra: Extra,
+) -> Result<Value, Refusal> {
     // RFC 7591 section 2: the default method is client_secret_basic.
     let auth = match meta.token_endpoint_auth_method.as_deref() {
         None | Some("client_secret_basic") => ClientAuthMethod::ClientSecretBasic,
         Some("none") => ClientAuthMethod::None,
         Some("private_key_jwt") => ClientAuthMethod::PrivateKeyJwt,
         Some(other) => {
-            return Err(metadata_error(format!(
-                "token_endpoint_auth_method {other:?} is not supported"
-            )));
+            return Err(Refusal::metadata(
+                Field::AuthMethod,
+                format!("token_endpoint_auth_method {other:?} is not supported"),
+            ));
         }
     };
     for uri in &meta.redirect_uris {
+        crate::directory::check_absolute_url(uri).map_err(|e| Refusal {
+            field: Field::RedirectUris,
+            error: OAuthError::InvalidRedirectUri,
+            description: e,
+        })?;
+    }
+    for uri in &extra.launch_uris {
         crate::directory::check_absolute_url(uri)
-            .map_err(|e| AppError::oauth(OAuthError::InvalidRedirectUri, e))?;
+            .map_err(|e| Refusal::metadata(Field::LaunchUris, e))?;
+    }
+    if let Some(jwks) = &meta.jwks {
+        if auth != ClientAuthMethod::PrivateKeyJwt {
+            return Err(Refusal::metadata(
+                Field::Jwks,
+                "jwks only for private_key_jwt clients",
+            ));
+        }
+        smartgate_core::jwk::JwkSet::from_value(jwks)
+            .map_err(|e| Refusal::metadata(Field::Jwks, format!("jwks refused ({})", e.code())))?;
     }
     let grant_types = meta.grant_types.clone().unwrap_or_else(|| {
         if meta.redirect_uris.is_empty() {
@@ -108,6 +196,13 @@ fn handle(
             vec!["authorization_code".into()]
         }
     });
+    if grant_types.iter().any(|g| g == "authorization_code") && meta.redirect_uris.is_empty() {
+        return Err(Refusal {
+            field: Field::RedirectUris,
+            error: OAuthError::InvalidRedirectUri,
+            description: "authorization_code needs redirect_uris".into(),
+        });
+    }
     for g in &grant_types {
         let ok = match g.as_str() {
             "authorization_code" | "refresh_token" => !meta.redirect_uris.is_empty(),
@@ -115,21 +210,17 @@ fn handle(
             _ => false,
         };
         if !ok {
-            return Err(metadata_error(format!(
-                "grant type {g:?} does not fit this client"
-            )));
+            return Err(Refusal::metadata(
+                Field::Other,
+                format!("grant type {g:?} does not fit this client"),
+            ));
         }
-    }
-    if grant_types.iter().any(|g| g == "authorization_code") && meta.redirect_uris.is_empty() {
-        return Err(AppError::oauth(
-            OAuthError::InvalidRedirectUri,
-            "authorization_code needs redirect_uris",
-        ));
     }
     if let Some(rt) = &meta.response_types
         && rt.iter().any(|t| t != "code")
     {
-        return Err(metadata_error(
+        return Err(Refusal::metadata(
+            Field::Other,
             "only response_types [\"code\"] is supported",
         ));
     }
@@ -141,17 +232,21 @@ fn handle(
     .map_err(AppError::internal)?;
     let scope = match &meta.scope {
         Some(s) => scopes::grant(s, &policy)
-            .map_err(|e| metadata_error(format!("scope refused ({})", e.code())))?
+            .map_err(|e| Refusal::metadata(Field::Scope, format!("scope refused ({})", e.code())))?
             .to_scope_string(),
         None if meta.redirect_uris.is_empty() => builtin::DEMO_BACKEND_SCOPES.into(),
         None => builtin::DEMO_APP_SCOPES.into(),
     };
     if scope.is_empty() {
-        return Err(metadata_error(
+        return Err(Refusal::metadata(
+            Field::Scope,
             "none of the requested scopes may be registered",
         ));
     }
-    let client_id = random_id()?;
+    let client_id = match extra.client_id {
+        Some(id) => id,
+        None => random_id()?,
+    };
     let secret = match auth {
         ClientAuthMethod::ClientSecretBasic => Some(random_token()?),
         _ => None,
@@ -164,13 +259,27 @@ fn handle(
         jwks: meta.jwks.clone(),
         jwks_uri: meta.jwks_uri.clone(),
         redirect_uris: meta.redirect_uris.clone(),
+        launch_uris: extra.launch_uris,
         scope: scope.clone(),
         dpop_bound_access_tokens: meta.dpop_bound_access_tokens.unwrap_or(false),
         ..ClientConfig::default()
     };
-    let client = Client::from_config(&config).map_err(metadata_error)?;
+    let client = Client::from_config(&config).map_err(|e| {
+        let field = if e.starts_with("client_id") {
+            Field::ClientId
+        } else {
+            Field::Other
+        };
+        Refusal::metadata(field, e)
+    })?;
     let now = state.now();
     let mut store = state.store();
+    if store.directory.clients.contains_key(&client_id) {
+        return Err(Refusal::metadata(
+            Field::ClientId,
+            format!("client_id {client_id:?} is already registered"),
+        ));
+    }
     store.directory.clients.insert(client_id.clone(), client);
     AppState::audit_locked(
         &mut store,

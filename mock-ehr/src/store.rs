@@ -32,6 +32,10 @@ pub(crate) struct LaunchContext {
     pub(crate) smart_style_url: Option<String>,
     /// The EHR user of an EHR launch.
     pub(crate) user: Option<String>,
+    /// The most an EHR launch may grant (`scope` of `POST /_admin/launch`): each
+    /// granted scope must be covered in full by this set.
+    #[serde(skip)]
+    pub(crate) scope: Option<ScopeSet>,
 }
 
 /// What the user approved at the authorization endpoint.

@@ -28,6 +28,8 @@ mod authorize;
 mod backend;
 #[path = "e2e/bad_input.rs"]
 mod bad_input;
+#[path = "e2e/console.rs"]
+mod console;
 #[path = "e2e/discovery.rs"]
 mod discovery;
 #[path = "e2e/dpop.rs"]
