@@ -487,28 +487,35 @@ impl ScopeSet {
                 query,
             })
         };
-        let covering = || {
-            self.entries()
-                .iter()
-                .filter(move |e| covers(e, request, reachable))
-        };
-        let mut constraints: Vec<Constraint<'_>> = covering()
-            .filter(|e| e.permissions.contains(need))
-            .filter_map(alternative)
-            .collect();
+        let mut constraints: Vec<Constraint<'_>> = Vec::new();
+        // Per needed permission (in `need.iter()` order), the scopes holding only part.
+        let mut partial: Vec<Vec<Constraint<'_>>> = need.iter().map(|_| Vec::new()).collect();
+        for entry in self.entries() {
+            if !covers(entry, request, reachable) {
+                continue;
+            }
+            let Some(c) = alternative(entry) else {
+                continue;
+            };
+            if entry.permissions.contains(need) {
+                constraints.push(c);
+                continue;
+            }
+            for (permission, list) in need.iter().zip(partial.iter_mut()) {
+                if entry.permissions.contains(permission) {
+                    list.push(c.clone());
+                }
+            }
+        }
         let mut combined: Option<Vec<Constraint<'_>>> = None;
-        for permission in need.iter() {
-            let mut partial: Vec<Constraint<'_>> = covering()
-                .filter(|e| e.permissions.contains(permission) && !e.permissions.contains(need))
-                .filter_map(alternative)
-                .collect();
-            minimize(&mut partial);
+        for mut list in partial {
+            minimize(&mut list);
             combined = Some(match combined {
-                None => partial,
+                None => list,
                 Some(before) => {
                     let mut both = Vec::new();
                     'pairs: for a in &before {
-                        for b in &partial {
+                        for b in &list {
                             if both.len() == MAX_COMBINED_ALTERNATIVES {
                                 break 'pairs;
                             }
@@ -566,9 +573,14 @@ fn minimize(alternatives: &mut Vec<Constraint<'_>>) {
     let sorted: Vec<(bool, Vec<(&str, &str)>)> = alternatives
         .iter()
         .map(|c| {
-            let mut query = c.query.clone();
-            query.sort_unstable();
-            query.dedup();
+            // Sorted by insertion (a query has at most 2 x 16 parameters): far less code
+            // in a WASM build than a general sort.
+            let mut query: Vec<(&str, &str)> = Vec::with_capacity(c.query.len());
+            for p in &c.query {
+                if let Err(at) = query.binary_search(p) {
+                    query.insert(at, *p);
+                }
+            }
             (c.patient_compartment.is_some(), query)
         })
         .collect();
