@@ -54,6 +54,8 @@ mod scopes;
 mod server;
 mod state;
 mod store;
+pub mod tenants;
+pub mod tls;
 mod token;
 
 pub use app::{app, paths};
@@ -67,3 +69,5 @@ pub use form::MAX_BODY;
 pub use launch::LaunchRequest;
 pub use server::{MockEhr, MockEhrBuilder, StartError};
 pub use state::{AppState, Urls};
+pub use tenants::{Tenant, TenantConfig};
+pub use tls::TlsConfig;

@@ -40,6 +40,19 @@ impl Urls {
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// `path` under the base's own path, without scheme and host: `/authorize/login`,
+    /// or `/t/{name}/authorize/login` for a tenant. For links and form actions, which
+    /// then keep the host the browser used.
+    pub fn local(&self, path: &str) -> String {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        let prefix = self
+            .base
+            .get(after_scheme..)
+            .and_then(|rest| rest.find('/').and_then(|i| rest.get(i..)))
+            .unwrap_or("");
+        format!("{prefix}{path}")
+    }
 }
 
 /// Settings fixed at startup.
