@@ -164,3 +164,21 @@ pub(crate) fn random_id() -> Result<String, AppError> {
     getrandom::fill(&mut bytes).map_err(|_| AppError::internal("no randomness"))?;
     Ok(base64url::encode(&bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_keep_the_base_path() {
+        assert_eq!(
+            Urls::new("http://127.0.0.1:8080").local("/authorize/login"),
+            "/authorize/login"
+        );
+        assert_eq!(
+            Urls::new("https://127.0.0.1:8080/t/dev/").local("/authorize/login"),
+            "/t/dev/authorize/login"
+        );
+        assert_eq!(Urls::new("https://[::1]:1/t/a").local("/x"), "/t/a/x");
+    }
+}

@@ -239,3 +239,42 @@ async fn not_found() -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_example_parses_and_applies() {
+        let doc = include_str!("tenants.rs");
+        let start = doc.find("//! ```toml").unwrap_or(0);
+        let text: String = doc[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = Config::from_toml(&text).unwrap();
+        let names: Vec<&str> = config.tenant.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["dev", "prod"]);
+        validate(&config.tenant).unwrap();
+        let dev = config.tenant[0].apply(&config);
+        assert!(dev.tenant.is_empty() && dev.clients.is_empty());
+        assert_eq!(dev.signing.access_token_alg, "ES256");
+        let prod = config.tenant[1].apply(&config);
+        assert_eq!(prod.signing.access_token_alg, "RS256");
+        assert!(prod.dpop.required);
+        assert_eq!(prod.clients[0].client_id, "prod-only-app");
+    }
+
+    #[test]
+    fn numbered_tenants_are_t1_to_tn() {
+        let names: Vec<String> = TenantConfig::numbered(3)
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["t1", "t2", "t3"]);
+        assert_eq!(prefix("t2"), "/t/t2");
+    }
+}

@@ -125,10 +125,16 @@ async fn a_token_of_one_tenant_is_refused_by_the_others_fhir_api() {
         "{}",
         refused.text()
     );
-    let challenge = refused.header("www-authenticate");
-    assert!(
-        challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""),
-        "{challenge}"
+    // Refused at the signature: t2 has none of t1's keys.
+    assert_eq!(
+        refused.header("www-authenticate"),
+        "Bearer error=\"invalid_token\", \
+         error_description=\"no key in the key set may verify this JWS\", \
+         DPoP algs=\"ES256 ES384 RS256 RS384 RS512 PS256 PS384\""
+    );
+    assert_eq!(
+        refused.json()["issue"][0]["details"]["text"],
+        "invalid_token"
     );
     // t2's introspection does not know it either.
     let introspect = http
@@ -542,4 +548,89 @@ fn binary_with_tenants_and_tls_prints_each_tenants_issuer() {
         "{stderr}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// DPoP's `htu` is the tenant's URL (prefix included) at the token endpoint and the
+/// FHIR API, here over HTTPS: both features together.
+#[tokio::test]
+async fn dpop_bound_flow_under_a_tenant_over_https() {
+    let tls = mock_ehr::TlsConfig::self_signed().unwrap();
+    let client = Client::trusting(tls.cert_pem());
+    let ehr = MockEhr::builder()
+        .auto_approve(true)
+        .tls(tls)
+        .tenants(2)
+        .spawn()
+        .await
+        .unwrap();
+    let (t1, t2) = (ehr.tenant("t1").unwrap(), ehr.tenant("t2").unwrap());
+    assert!(t1.base_url().starts_with("https://127.0.0.1:"));
+    let key = smartgate_core::dpop::DpopKey::from_bytes(&[7; 32]).unwrap();
+    let now = t1.state().clock().now();
+    let q = client
+        .authorize(t1.fhir_base(), "launch/patient patient/*.rs", "s")
+        .await;
+    let token_url = format!("{}/token", t1.base_url());
+    let proof = key
+        .proof_with_jti("POST", &token_url, None, None, now, "jti-token")
+        .unwrap();
+    let token = client
+        .request(
+            axum::http::Method::POST,
+            &token_url,
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("dpop", &proof),
+            ],
+            form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_id", "demo-app"),
+            ]),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    let token = token.json();
+    assert_eq!(token["token_type"], "DPoP");
+    let access = token["access_token"].as_str().unwrap();
+    let url = format!(
+        "{}/Patient/{}",
+        t1.fhir_base(),
+        token["patient"].as_str().unwrap()
+    );
+    let read = |htu: String, jti: &'static str| {
+        let proof = key
+            .proof_with_jti("GET", &htu, Some(access), None, now, jti)
+            .unwrap();
+        let (client, url) = (client.clone(), url.clone());
+        let auth = format!("DPoP {access}");
+        async move {
+            client
+                .get_with(&url, &[("authorization", &auth), ("dpop", &proof)])
+                .await
+        }
+    };
+    let ok = read(url.clone(), "jti-read").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    // A proof made for the same path at the other tenant does not fit this request.
+    let other = url.replace("/t/t1/", "/t/t2/");
+    assert!(other.starts_with(t2.base_url()));
+    let refused = read(other, "jti-other").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        refused.text()
+    );
+    let challenge = refused.header("www-authenticate");
+    assert!(
+        challenge.contains(
+            "DPoP error=\"invalid_dpop_proof\", \
+             error_description=\"DPoP proof htu does not match the request URL\""
+        ),
+        "{challenge}"
+    );
+    ehr.shutdown().await.unwrap();
 }
