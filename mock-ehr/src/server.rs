@@ -359,8 +359,7 @@ impl MockEhrBuilder {
                     .await
             }),
             Some(config) => {
-                let listener =
-                    TlsListener::new(listener, config).map_err(|e| StartError(e.to_string()))?;
+                let listener = TlsListener::new(listener, config);
                 tokio::spawn(async move {
                     axum::serve(listener, router)
                         .with_graceful_shutdown(stop)

@@ -21,7 +21,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -32,9 +32,6 @@ pub const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// How long a client has to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Finished handshakes waiting for axum to take them.
-const QUEUE: usize = 64;
 
 /// A server certificate chain and its key, ready to serve HTTPS (`Clone`: cheap).
 #[derive(Clone)]
@@ -229,58 +226,51 @@ impl TlsConfig {
 
 /// A listener for `axum::serve` that yields connections whose TLS handshake is done.
 ///
-/// A background task accepts TCP connections and runs each handshake in its own task
-/// (at most [`HANDSHAKE_TIMEOUT`]), so a slow or silent client never holds up the
-/// others; a failed handshake is logged at debug level and dropped. The task ends
-/// when this listener is dropped (as `axum::serve` does at graceful shutdown).
-#[derive(Debug)]
+/// Each handshake runs in its own task (at most [`HANDSHAKE_TIMEOUT`]), so a slow or
+/// silent client never holds up the others; a failed handshake is logged at debug
+/// level and dropped. Dropping the listener (as `axum::serve` does at graceful
+/// shutdown) closes the socket and aborts the handshakes in flight at once.
 pub(crate) struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    addr: SocketAddr,
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+    handshakes: JoinSet<Option<(TlsStream<TcpStream>, SocketAddr)>>,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("tcp", &self.tcp)
+            .field("handshakes", &self.handshakes.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TlsListener {
     /// Serves TLS on `listener` with `config`.
-    pub(crate) fn new(listener: TcpListener, config: &TlsConfig) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
-        let (tx, ready) = mpsc::channel(QUEUE);
-        let acceptor = TlsAcceptor::from(config.server_config());
-        tokio::spawn(accept_loop(listener, acceptor, tx));
-        Ok(Self { ready, addr })
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    tx: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            () = tx.closed() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((tcp, peer)) => {
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: wait rather than spin.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+    pub(crate) fn new(tcp: TcpListener, config: &TlsConfig) -> Self {
+        Self {
+            tcp,
+            acceptor: TlsAcceptor::from(config.server_config()),
+            handshakes: JoinSet::new(),
         }
+    }
+
+    fn start_handshake(&mut self, tcp: TcpStream, peer: SocketAddr) {
+        let _ = tcp.set_nodelay(true);
+        let acceptor = self.acceptor.clone();
+        self.handshakes.spawn(async move {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => Some((tls, peer)),
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    None
+                }
+            }
+        });
     }
 }
 
@@ -289,14 +279,27 @@ impl axum::serve::Listener for TlsListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            // The accept task is gone (it only ends when this listener is dropped).
-            None => std::future::pending().await,
+        // Both branches are cancel-safe: axum drops this future at shutdown.
+        loop {
+            tokio::select! {
+                accepted = self.tcp.accept() => match accepted {
+                    Ok((tcp, peer)) => self.start_handshake(tcp, peer),
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                Some(done) = self.handshakes.join_next() => {
+                    if let Ok(Some(conn)) = done {
+                        return conn;
+                    }
+                }
+            }
         }
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.addr)
+        self.tcp.local_addr()
     }
 }

@@ -405,7 +405,13 @@ async fn clients_that_do_not_trust_the_certificate_fail_the_handshake() {
         )
         .await;
     assert!(plain.is_err(), "plain HTTP was answered");
+    // A connection that never starts its handshake does not keep the server from
+    // stopping, and once stopped the port is closed.
+    let silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     ehr.shutdown().await.unwrap();
+    let e = TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
+    drop(silent);
 }
 
 /// Negotiates with a client limited to `version`; the version and ALPN protocol agreed.
