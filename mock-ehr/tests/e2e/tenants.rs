@@ -12,7 +12,7 @@ use smartgate_core::authz_response::check_iss;
 use smartgate_core::pkce;
 
 use crate::support::{VERIFIER, form};
-use crate::tls::{Client, REDIRECT, run_binary};
+use crate::tls::{Client, REDIRECT, run_binary_with_env};
 
 async fn two_tenants() -> MockEhr {
     MockEhr::builder()
@@ -509,24 +509,27 @@ fn invalid_tenant_settings_are_refused_at_start() {
     assert!(b().build_tenants("http://127.0.0.1:1").unwrap().is_empty());
 }
 
-#[test]
-fn binary_with_tenants_and_tls_prints_each_tenants_issuer() {
+#[tokio::test]
+async fn binary_with_tenants_and_tls_prints_each_tenants_issuer() {
+    // Without --tls-cert-out the certificate goes to $TMPDIR/mock-ehr-PORT/cert.pem.
     let dir = crate::tls::temp_dir("binary-tenants");
-    let out = dir.join("cert.pem");
-    let (_binary, lines) = run_binary(
-        &[
-            "--tls",
-            "--port",
-            "0",
-            "--tenants",
-            "2",
-            "--tls-cert-out",
-            out.to_str().unwrap(),
-        ],
+    let (_binary, lines) = run_binary_with_env(
+        &["--tls", "--port", "0", "--tenants", "2"],
+        &[("TMPDIR", &dir)],
         "TLS certificate:",
     );
     let base = lines[0].clone();
     assert!(base.starts_with("https://127.0.0.1:"), "{lines:?}");
+    let port = base.rsplit_once(':').unwrap().1;
+    let cert = dir.join(format!("mock-ehr-{port}")).join("cert.pem");
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("TLS certificate: {} (TLS 1.2 and 1.3)", cert.display())
+    );
+    let index = Client::trusting(&std::fs::read_to_string(&cert).unwrap())
+        .get(&format!("{base}/"))
+        .await;
+    assert_eq!(index.json()["tenants"][1]["issuer"], format!("{base}/t/t2"));
     for t in ["t1", "t2"] {
         let line = format!("Tenant {t:<8} issuer {base}/t/{t}  FHIR base {base}/t/{t}/fhir");
         assert!(lines.contains(&line), "{line} not in {lines:?}");

@@ -693,8 +693,18 @@ impl Drop for Binary {
 /// with `last`. A thread keeps reading the rest, so the binary never writes to a
 /// closed pipe.
 pub fn run_binary(args: &[&str], last: &str) -> (Binary, Vec<String>) {
+    run_binary_with_env(args, &[], last)
+}
+
+/// [`run_binary`] with environment variables.
+pub fn run_binary_with_env(
+    args: &[&str],
+    env: &[(&str, &Path)],
+    last: &str,
+) -> (Binary, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mock-ehr"))
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
