@@ -1,5 +1,5 @@
 //! HTTPS: the server's TLS configuration ([`TlsConfig`]) and a listener that hands
-//! axum connections whose TLS handshake is done ([`TlsListener`]).
+//! axum connections whose TLS handshake is done (`TlsListener`, internal).
 //!
 //! SMART App Launch requires TLS, and strict clients refuse plain `http://` issuers.
 //! rustls speaks TLS 1.2 and 1.3 only (it has no code for SSL 3, TLS 1.0 or 1.1; a
