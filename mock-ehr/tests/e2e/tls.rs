@@ -764,6 +764,18 @@ async fn binary_with_tls_prints_the_https_base_url_and_the_certificate_file() {
     assert_eq!(q["iss"], base);
     let token = client.redeem(&format!("{base}/token"), &q["code"]).await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    let token = token.json();
+    let read = client
+        .get_with(
+            &format!("{base}/fhir/Patient/{}", token["patient"].as_str().unwrap()),
+            &[(
+                "authorization",
+                &format!("Bearer {}", token["access_token"].as_str().unwrap()),
+            )],
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+    assert_eq!(read.json()["resourceType"], "Patient");
     drop(_binary);
     std::fs::remove_dir_all(dir).unwrap();
 }
