@@ -253,7 +253,8 @@ impl MockEhrBuilder {
     }
 
     /// The state of a server whose base URL is `base_url`, for driving
-    /// [`crate::app`] without a socket.
+    /// [`crate::app`] without a socket. One EHR: tenants are
+    /// [`MockEhrBuilder::build_tenants`]'s.
     ///
     /// # Errors
     /// A configuration that does not validate (unknown algorithm, bad client, ...);
