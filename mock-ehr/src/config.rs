@@ -65,6 +65,8 @@ pub struct Config {
     pub rate_limit: Option<RateLimitConfig>,
     /// DPoP at the token endpoint.
     pub dpop: DpopConfig,
+    /// `[[tenant]]` tables: serve several EHRs under `/t/{name}` ([`crate::tenants`]).
+    pub tenant: Vec<crate::tenants::TenantConfig>,
 }
 
 impl Config {

@@ -31,7 +31,13 @@ pub(crate) fn router() -> Router<AppState> {
 pub(crate) fn start(state: &AppState, request: ValidRequest) -> Result<Response, AppError> {
     let session = random_token()?;
     let hint = request.login_hint.clone().unwrap_or_default();
-    let page = pages::login(&session, &request.client_name, &hint, None);
+    let page = pages::login(
+        &state.urls().local("/authorize/login"),
+        &session,
+        &request.client_name,
+        &hint,
+        None,
+    );
     let now = state.now();
     let mut store = state.store();
     store.pending.retain(|_, p| p.expires > now);
@@ -96,6 +102,7 @@ async fn login(State(state): State<AppState>, form: Result<OAuthForm, AppError>)
                     .detail(format!("failed login for {username:?}")),
             );
             return Ok(html(pages::login(
+                &state.urls().local("/authorize/login"),
                 &session,
                 &p.request.client_name,
                 username,
@@ -117,13 +124,18 @@ async fn login(State(state): State<AppState>, form: Result<OAuthForm, AppError>)
 fn next_page(state: &AppState, session: &str, p: &Pending) -> Response {
     if p.request.needs_patient_pick() && p.patient.is_none() {
         let patients = state.store().directory.patients.clone();
-        return html(pages::patient_picker(session, &patients));
+        return html(pages::patient_picker(
+            &state.urls().local("/authorize/patient"),
+            session,
+            &patients,
+        ));
     }
     let patient = p
         .patient
         .clone()
         .or_else(|| p.request.launch.as_ref().and_then(|l| l.patient.clone()));
     html(pages::consent(
+        &state.urls().local("/authorize/consent"),
         session,
         &p.request.client_name,
         patient.as_deref(),
@@ -144,7 +156,11 @@ async fn pick_patient(
         let patient = form.params.get("patient").unwrap_or_default().to_string();
         if !state.store().directory.has_patient(&patient) {
             let patients = state.store().directory.patients.clone();
-            return Ok(html(pages::patient_picker(&session, &patients)));
+            return Ok(html(pages::patient_picker(
+                &state.urls().local("/authorize/patient"),
+                &session,
+                &patients,
+            )));
         }
         p.patient = Some(patient);
         let page = next_page(&state, &session, &p);

@@ -75,6 +75,12 @@ impl KeyRing {
         Self::from_fresh(access_alg, fresh, None)
     }
 
+    /// A server's keys when it must not share any with another server in the process
+    /// (a tenant): fresh EC and RSA keys (slow: RSA generation).
+    pub(crate) fn generated(access_alg: Algorithm) -> Result<Self, String> {
+        Self::from_fresh(access_alg, FreshKeys::generate(access_alg)?, None)
+    }
+
     /// The ring after a rotation: `fresh` becomes current, the current keys previous.
     pub(crate) fn rotate(&self, fresh: FreshKeys) -> Result<Self, String> {
         Self::from_fresh(

@@ -2,7 +2,8 @@
 //! FHIR R4 server at `{base}/fhir` whose every request is checked by the core's guard
 //! (token, DPoP proof, SMART scopes), over the data layer [`fhir`] (deterministic
 //! synthetic data, a versioned in-memory store, search, fixture loading), with Bulk
-//! Data export; run in-process by integration tests or as a binary.
+//! Data export; run in-process by integration tests or as a binary, over HTTP or HTTPS
+//! ([`tls`]), as one EHR or several in one process ([`tenants`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mock_ehr::StartError> {
@@ -56,6 +57,8 @@ mod scopes;
 mod server;
 mod state;
 mod store;
+pub mod tenants;
+pub mod tls;
 mod token;
 
 pub use app::{app, paths};
@@ -69,3 +72,5 @@ pub use form::MAX_BODY;
 pub use launch::LaunchRequest;
 pub use server::{MockEhr, MockEhrBuilder, StartError};
 pub use state::{AppState, Urls};
+pub use tenants::{Tenant, TenantConfig};
+pub use tls::TlsConfig;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use mock_ehr::{Config, GuardCaching, MockEhr, builtin};
+use mock_ehr::{Config, GuardCaching, MockEhr, TlsConfig, builtin};
 
 /// A strict SMART-on-FHIR mock EHR for integration tests. All state is in memory.
 #[derive(Debug, Parser)]
@@ -39,6 +39,28 @@ struct Cli {
     /// Status polls of a bulk export answered 202 before the manifest (0: at once).
     #[arg(long, value_name = "N", default_value_t = mock_ehr::DEFAULT_EXPORT_POLLS)]
     export_polls: u32,
+    /// Serve HTTPS (TLS 1.2 and 1.3) with a self-signed certificate made at start for
+    /// localhost, 127.0.0.1 and ::1; its PEM file is printed as "TLS certificate".
+    #[arg(long)]
+    tls: bool,
+    /// Where --tls writes its certificate [default: TMPDIR/mock-ehr-PORT/cert.pem].
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "tls",
+        conflicts_with = "tls_cert"
+    )]
+    tls_cert_out: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first) and --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve N independent EHRs t1 .. tN under /t/{name}/, each with its own issuer,
+    /// keys, clients and data (or use [[tenant]] tables in --config).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    tenants: Option<u16>,
     /// What the FHIR API's guard caches: none, keys, tokens (for benchmarks).
     #[arg(long, value_name = "MODE", default_value = "tokens", value_parser = parse_caching)]
     guard_cache: GuardCaching,
@@ -90,6 +112,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tls = match TlsConfig::from_flags(cli.tls, cli.tls_cert.as_deref(), cli.tls_key.as_deref())
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mock-ehr: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async move {
         let mut builder = MockEhr::builder()
             .config(config)
@@ -102,6 +132,12 @@ fn main() -> ExitCode {
         if let Some(path) = &cli.data {
             builder = builder.data_path(path);
         }
+        if let Some(tls) = tls {
+            builder = builder.tls(tls);
+        }
+        if let Some(n) = cli.tenants {
+            builder = builder.tenants(usize::from(n));
+        }
         let ehr = builder.spawn().await;
         let ehr = match ehr {
             Ok(e) => e,
@@ -110,7 +146,22 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let cert_file = match ehr.tls() {
+            None => None,
+            Some(tls) => {
+                match tls.cert_file(cli.tls_cert_out.as_deref(), ehr.local_addr().port()) {
+                    Ok(path) => Some(path),
+                    Err(e) => {
+                        eprintln!("mock-ehr: TLS certificate: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+        };
         print_banner(&ehr, cli.auto_approve, !cli.no_admin, dpop);
+        if let Some(path) = cert_file {
+            println!("TLS certificate: {} (TLS 1.2 and 1.3)", path.display());
+        }
         match &cli.data {
             Some(path) => println!("FHIR data:       {}", path.display()),
             None => println!("FHIR data:       built-in (24 patients, 464 resources)"),
@@ -151,11 +202,21 @@ async fn shutdown_signal() {
 fn print_banner(ehr: &MockEhr, auto_approve: bool, admin: bool, dpop: &str) {
     // The first line is the base URL alone, for scripts that start with --port 0.
     println!("{}", ehr.base_url());
-    println!("FHIR base:       {}", ehr.fhir_base());
-    println!(
-        "SMART discovery: {}/.well-known/smart-configuration",
-        ehr.fhir_base()
-    );
+    if ehr.tenants().is_empty() {
+        println!("FHIR base:       {}", ehr.fhir_base());
+        println!(
+            "SMART discovery: {}/.well-known/smart-configuration",
+            ehr.fhir_base()
+        );
+    }
+    for t in ehr.tenants() {
+        println!(
+            "Tenant {:<8} issuer {}  FHIR base {}",
+            t.name(),
+            t.base_url(),
+            t.fhir_base()
+        );
+    }
     println!(
         "Mode:            {}",
         if auto_approve {

@@ -57,6 +57,7 @@ pub(crate) fn error_page(code: &str, description: &str) -> String {
 
 /// The login page.
 pub(crate) fn login(
+    action: &str,
     session: &str,
     client_name: &str,
     username: &str,
@@ -69,12 +70,13 @@ pub(crate) fn login(
         "Sign in",
         &format!(
             "<p><strong>{client}</strong> asks to connect to your health record.</p>{error}\
-             <form method=\"post\" action=\"/authorize/login\">\
+             <form method=\"post\" action=\"{action}\">\
              <input type=\"hidden\" name=\"session\" value=\"{session}\">\
              <label>Username <input name=\"username\" value=\"{username}\" autocomplete=\"username\"></label>\
              <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label>\
              <button type=\"submit\">Sign in</button></form>",
             client = escape(client_name),
+            action = escape(action),
             session = escape(session),
             username = escape(username),
         ),
@@ -82,7 +84,7 @@ pub(crate) fn login(
 }
 
 /// The patient picker of a standalone launch.
-pub(crate) fn patient_picker(session: &str, patients: &[String]) -> String {
+pub(crate) fn patient_picker(action: &str, session: &str, patients: &[String]) -> String {
     let options: String = patients
         .iter()
         .enumerate()
@@ -97,16 +99,18 @@ pub(crate) fn patient_picker(session: &str, patients: &[String]) -> String {
     layout(
         "Choose a patient",
         &format!(
-            "<form method=\"post\" action=\"/authorize/patient\">\
+            "<form method=\"post\" action=\"{action}\">\
              <input type=\"hidden\" name=\"session\" value=\"{}\">{options}\
              <button type=\"submit\">Continue</button></form>",
-            escape(session)
+            escape(session),
+            action = escape(action),
         ),
     )
 }
 
 /// The consent page: one checkbox per granted scope, ticked, with a plain description.
 pub(crate) fn consent(
+    action: &str,
     session: &str,
     client_name: &str,
     patient: Option<&str>,
@@ -130,12 +134,13 @@ pub(crate) fn consent(
         "Allow access?",
         &format!(
             "<p><strong>{client}</strong> asks to:</p>{patient}\
-             <form method=\"post\" action=\"/authorize/consent\">\
+             <form method=\"post\" action=\"{action}\">\
              <input type=\"hidden\" name=\"session\" value=\"{session}\">{items}\
              <p>Untick anything you do not want to allow.</p>\
              <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
              <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
             client = escape(client_name),
+            action = escape(action),
             session = escape(session),
         ),
     )

@@ -21,6 +21,8 @@ use crate::fhir_api::{DEFAULT_EXPORT_POLLS, FhirSettings, FhirState, GuardCachin
 use crate::keys::{self, KeyRing};
 use crate::state::{AppState, Initial, Settings, Urls};
 use crate::store::Store;
+use crate::tenants::{self, Tenant, TenantConfig};
+use crate::tls::{TlsConfig, TlsListener};
 
 /// Why a server could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,11 @@ pub struct MockEhrBuilder {
     data: Data,
     export_polls: u32,
     guard_caching: GuardCaching,
+    tls: Option<TlsConfig>,
+    /// `--tenants N`: `t1` .. `tN` (the configuration's `[[tenant]]` tables otherwise).
+    tenant_count: Option<usize>,
+    /// Generate every key (a tenant shares none with another).
+    fresh_keys: bool,
 }
 
 impl std::fmt::Debug for MockEhrBuilder {
@@ -67,6 +74,8 @@ impl std::fmt::Debug for MockEhrBuilder {
             .field("admin", &self.admin)
             .field("export_polls", &self.export_polls)
             .field("guard_caching", &self.guard_caching)
+            .field("tls", &self.tls)
+            .field("tenant_count", &self.tenant_count)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +92,9 @@ impl Default for MockEhrBuilder {
             data: Data::Builtin,
             export_polls: DEFAULT_EXPORT_POLLS,
             guard_caching: GuardCaching::default(),
+            tls: None,
+            tenant_count: None,
+            fresh_keys: false,
         }
     }
 }
@@ -176,8 +188,73 @@ impl MockEhrBuilder {
         self
     }
 
+    /// Serve HTTPS with this certificate and key (the base URL becomes `https://`).
+    #[must_use]
+    pub fn tls(mut self, config: TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Serve `n` independent EHRs `t1` .. `tn` under `/t/{name}` ([`crate::tenants`]),
+    /// each with the builder's configuration, as `--tenants N` does.
+    #[must_use]
+    pub fn tenants(mut self, n: usize) -> Self {
+        self.tenant_count = Some(n);
+        self
+    }
+
+    /// Adds a tenant (as a `[[tenant]]` table of the configuration does).
+    #[must_use]
+    pub fn tenant(mut self, tenant: TenantConfig) -> Self {
+        self.config.tenant.push(tenant);
+        self
+    }
+
+    /// The tenants to serve: none for a single EHR.
+    fn tenant_list(&self) -> Result<Vec<TenantConfig>, StartError> {
+        let list = match self.tenant_count {
+            None if self.config.tenant.is_empty() => return Ok(Vec::new()),
+            None => self.config.tenant.clone(),
+            Some(_) if !self.config.tenant.is_empty() => {
+                return Err(StartError(
+                    "--tenants N and [[tenant]] tables of the configuration exclude each other"
+                        .into(),
+                ));
+            }
+            Some(n) => TenantConfig::numbered(n),
+        };
+        tenants::validate(&list).map_err(StartError)?;
+        Ok(list)
+    }
+
+    /// The tenants of a multi-tenant server whose base URL is `base_url` (each served
+    /// under `{base_url}/t/{name}`, see [`crate::tenants::app`]); empty when no tenant
+    /// is configured. Every tenant gets freshly generated signing keys.
+    ///
+    /// # Errors
+    /// As [`MockEhrBuilder::build_state`], naming the tenant; invalid or repeated
+    /// tenant names; `tenants(n)` together with `[[tenant]]` tables.
+    pub fn build_tenants(self, base_url: &str) -> Result<Vec<Tenant>, StartError> {
+        let base_url = base_url.trim_end_matches('/');
+        let list = self.tenant_list()?;
+        let mut out = Vec::with_capacity(list.len());
+        for t in list {
+            let mut builder = self.clone();
+            builder.config = t.apply(&self.config);
+            builder.tenant_count = None;
+            builder.fresh_keys = true;
+            let base = format!("{base_url}{}", tenants::prefix(&t.name));
+            let state = builder
+                .build_state(&base)
+                .map_err(|e| StartError(format!("tenant {:?}: {e}", t.name)))?;
+            out.push(Tenant::new(t.name, state));
+        }
+        Ok(out)
+    }
+
     /// The state of a server whose base URL is `base_url`, for driving
-    /// [`crate::app`] without a socket.
+    /// [`crate::app`] without a socket. One EHR: tenants are
+    /// [`MockEhrBuilder::build_tenants`]'s.
     ///
     /// # Errors
     /// A configuration that does not validate (unknown algorithm, bad client, ...);
@@ -204,7 +281,12 @@ impl MockEhrBuilder {
         let access_alg =
             keys::parse_alg(&self.config.signing.access_token_alg).map_err(StartError)?;
         let directory = Directory::build(&self.config, demo_backend_jwks()?).map_err(StartError)?;
-        let ring = Arc::new(KeyRing::initial(access_alg).map_err(StartError)?);
+        let ring = if self.fresh_keys {
+            KeyRing::generated(access_alg)
+        } else {
+            KeyRing::initial(access_alg)
+        };
+        let ring = Arc::new(ring.map_err(StartError)?);
         let dpop = crate::dpop::DpopState::new(&self.config.dpop).map_err(StartError)?;
         let fhir = FhirState::new(
             data,
@@ -234,7 +316,8 @@ impl MockEhrBuilder {
     }
 
     /// Binds, then serves in a background task until [`MockEhr::shutdown`] (or until
-    /// the handle is dropped).
+    /// the handle is dropped): HTTPS when [`MockEhrBuilder::tls`] was given, several
+    /// EHRs under `/t/{name}` when tenants are configured.
     ///
     /// # Errors
     /// The address cannot be bound, or the configuration does not validate.
@@ -245,19 +328,51 @@ impl MockEhrBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?;
-        let base = format!("http://{}", display_addr(&self.host, addr));
-        let state = self.build_state(&base)?;
-        let router = crate::app::app(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", display_addr(&self.host, addr));
+        let tls = self.tls.clone();
+        let (state, tenants, router) = if self.tenant_list()?.is_empty() {
+            let state = self.build_state(&base)?;
+            (state.clone(), Vec::new(), crate::app::app(state))
+        } else {
+            // RSA key generation for each tenant: off the async threads.
+            let at = base.clone();
+            let tenants = tokio::task::spawn_blocking(move || self.build_tenants(&at))
                 .await
-        });
+                .map_err(|e| StartError(e.to_string()))??;
+            let Some(first) = tenants.first() else {
+                return Err(StartError("no tenant".into()));
+            };
+            (
+                first.state().clone(),
+                tenants.clone(),
+                tenants::app(&tenants),
+            )
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let stop = async {
+            let _ = rx.await;
+        };
+        let task = match &tls {
+            None => tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }),
+            Some(config) => {
+                let listener = TlsListener::new(listener, config);
+                tokio::spawn(async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(stop)
+                        .await
+                })
+            }
+        };
         Ok(MockEhr {
+            base,
             state,
+            tenants,
+            tls,
             addr,
             shutdown: Some(tx),
             task: Some(task),
@@ -291,7 +406,10 @@ fn demo_backend_jwks() -> Result<serde_json::Value, StartError> {
 /// A running mock EHR. Dropping it stops the server too (without waiting).
 #[derive(Debug)]
 pub struct MockEhr {
+    base: String,
     state: AppState,
+    tenants: Vec<Tenant>,
+    tls: Option<TlsConfig>,
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -303,14 +421,32 @@ impl MockEhr {
         MockEhrBuilder::default()
     }
 
-    /// `http://HOST:PORT`: the issuer.
+    /// `http://HOST:PORT` (`https://` with TLS): the issuer, or with tenants the root
+    /// that lists them (each tenant's issuer is [`Tenant::base_url`]).
     pub fn base_url(&self) -> &str {
-        &self.state.urls().base
+        &self.base
     }
 
-    /// `{base}/fhir`: the FHIR base, the `aud` of authorization requests.
+    /// `{base}/fhir`: the FHIR base, the `aud` of authorization requests (with
+    /// tenants: the first tenant's).
     pub fn fhir_base(&self) -> &str {
         &self.state.urls().fhir
+    }
+
+    /// The tenants, in order (empty for a single EHR).
+    pub fn tenants(&self) -> &[Tenant] {
+        &self.tenants
+    }
+
+    /// The tenant named `name`.
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.name() == name)
+    }
+
+    /// The TLS configuration of an HTTPS server: its certificate
+    /// ([`TlsConfig::cert_pem`]) is what a client must trust.
+    pub fn tls(&self) -> Option<&TlsConfig> {
+        self.tls.as_ref()
     }
 
     /// The bound socket address.
@@ -318,7 +454,7 @@ impl MockEhr {
         self.addr
     }
 
-    /// The server's state (its clock, for one).
+    /// The server's state (its clock, for one; with tenants: the first tenant's).
     pub fn state(&self) -> &AppState {
         &self.state
     }

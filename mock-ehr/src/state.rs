@@ -40,6 +40,19 @@ impl Urls {
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// `path` under the base's own path, without scheme and host: `/authorize/login`,
+    /// or `/t/{name}/authorize/login` for a tenant. For links and form actions, which
+    /// then keep the host the browser used.
+    pub fn local(&self, path: &str) -> String {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        let prefix = self
+            .base
+            .get(after_scheme..)
+            .and_then(|rest| rest.find('/').and_then(|i| rest.get(i..)))
+            .unwrap_or("");
+        format!("{prefix}{path}")
+    }
 }
 
 /// Settings fixed at startup.
@@ -150,4 +163,22 @@ pub(crate) fn random_id() -> Result<String, AppError> {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|_| AppError::internal("no randomness"))?;
     Ok(base64url::encode(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_keep_the_base_path() {
+        assert_eq!(
+            Urls::new("http://127.0.0.1:8080").local("/authorize/login"),
+            "/authorize/login"
+        );
+        assert_eq!(
+            Urls::new("https://127.0.0.1:8080/t/dev/").local("/authorize/login"),
+            "/t/dev/authorize/login"
+        );
+        assert_eq!(Urls::new("https://[::1]:1/t/a").local("/x"), "/t/a/x");
+    }
 }

@@ -62,5 +62,9 @@ mod register;
 mod scopes;
 #[path = "e2e/socket.rs"]
 mod socket;
+#[path = "e2e/tenants.rs"]
+mod tenants;
+#[path = "e2e/tls.rs"]
+mod tls;
 #[path = "e2e/token_code.rs"]
 mod token_code;
