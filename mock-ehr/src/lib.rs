@@ -57,7 +57,7 @@ mod store;
 mod token;
 
 pub use app::{app, paths};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, GENESIS, Verdict};
 pub use clock::{Clock, TimeSource};
 pub use config::{ClientAuthMethod, ClientConfig, Config, DpopConfig, UserConfig};
 pub use error::{AppError, OAuthError};
