@@ -45,6 +45,7 @@ mod introspect;
 mod issue;
 mod keys;
 mod launch;
+pub mod mint;
 mod pages;
 mod par;
 mod ratelimit;

@@ -311,7 +311,16 @@ fn viewer(state: &AppState, authorized: &Authorized) -> Result<Viewer, &'static 
         .claims
         .jti()
         .ok_or("the access token has no jti")?;
-    let store = state.store();
+    let mut store = state.store();
+    if !store.access.contains_key(jti)
+        && authorized
+            .claims
+            .get("minted")
+            .and_then(serde_json::Value::as_str)
+            == Some(crate::mint::OFFLINE)
+    {
+        crate::mint::adopt(&mut store, authorized, jti, state.now())?;
+    }
     let record = store
         .access
         .get(jti)
