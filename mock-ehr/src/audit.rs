@@ -239,7 +239,10 @@ pub(crate) fn verify<'a>(
             let expected = p.saturating_add(1);
             if e.seq != expected {
                 let reason = if events.iter().any(|x| x.seq == expected) {
-                    format!("entry {expected} is out of order (found {} in its place)", e.seq)
+                    format!(
+                        "entry {expected} is out of order (found {} in its place)",
+                        e.seq
+                    )
                 } else {
                     format!("entry {expected} is missing (the next entry is {})", e.seq)
                 };

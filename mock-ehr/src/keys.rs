@@ -76,7 +76,10 @@ impl KeyRing {
     ///
     /// # Errors
     /// The configured key does not fit `access_alg` (family, curve, or not PKCS#8).
-    pub(crate) fn initial(access_alg: Algorithm, access_key: Option<&[u8]>) -> Result<Self, String> {
+    pub(crate) fn initial(
+        access_alg: Algorithm,
+        access_key: Option<&[u8]>,
+    ) -> Result<Self, String> {
         let fresh = match access_key {
             Some(der) => FreshKeys {
                 access_der: Some(der.to_vec()),

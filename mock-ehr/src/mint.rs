@@ -404,10 +404,7 @@ pub(crate) fn adopt(
     const REFUSED: &str =
         "an offline-minted token for a client, user, patient or scope this server does not have";
     let client_id = authorized.client_id.clone().ok_or(REFUSED)?;
-    let user = authorized
-        .subject
-        .clone()
-        .filter(|s| *s != client_id);
+    let user = authorized.subject.clone().filter(|s| *s != client_id);
     let req = MintRequest {
         client_id: client_id.clone(),
         scope: authorized.scope.clone(),

@@ -206,14 +206,15 @@ impl MockEhrBuilder {
         let directory = Directory::build(&self.config, demo_backend_jwks()?).map_err(StartError)?;
         let access_key = keys::configured_access_key(&self.config).map_err(StartError)?;
         let ring = Arc::new(
-            KeyRing::initial(access_alg, access_key.as_deref())
-                .map_err(|e| match &self.config.signing.access_token_key_file {
+            KeyRing::initial(access_alg, access_key.as_deref()).map_err(|e| {
+                match &self.config.signing.access_token_key_file {
                     Some(path) => StartError(format!(
                         "signing.access_token_key_file {}: {e}",
                         path.display()
                     )),
                     None => StartError(e),
-                })?,
+                }
+            })?,
         );
         let dpop = crate::dpop::DpopState::new(&self.config.dpop).map_err(StartError)?;
         let fhir = FhirState::new(

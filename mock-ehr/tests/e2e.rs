@@ -50,6 +50,8 @@ mod fhir_api_write;
 mod interactive;
 #[path = "e2e/introspect_revoke.rs"]
 mod introspect_revoke;
+#[path = "e2e/mint.rs"]
+mod mint;
 #[path = "e2e/par.rs"]
 mod par;
 #[path = "e2e/refresh.rs"]

@@ -8,10 +8,10 @@
 
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use axum::http::StatusCode;
 use serde_json::Value;
 
 use crate::audit::AuditEvent;
@@ -40,7 +40,10 @@ async fn reset_stats(State(state): State<AppState>) -> Json<Value> {
     stats(State(state)).await
 }
 
-async fn mint(State(state): State<AppState>, body: Result<Json<MintRequest>, JsonRejection>) -> Response {
+async fn mint(
+    State(state): State<AppState>,
+    body: Result<Json<MintRequest>, JsonRejection>,
+) -> Response {
     let result = body
         .map_err(|e| MintError {
             error: "invalid_request",
@@ -109,7 +112,10 @@ fn mint_token(state: &AppState, req: &MintRequest) -> Result<Minted, MintError> 
             .user(req.user.as_deref())
             .patient(req.patient.as_deref())
             .token(jti)
-            .detail(format!("minted by /_admin/tokens; scope: {}", checked.scopes)),
+            .detail(format!(
+                "minted by /_admin/tokens; scope: {}",
+                checked.scopes
+            )),
     );
     Ok(Minted {
         access_token,
