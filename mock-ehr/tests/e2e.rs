@@ -22,6 +22,8 @@ mod fhir;
 
 #[path = "e2e/admin.rs"]
 mod admin;
+#[path = "e2e/audit_trail.rs"]
+mod audit_trail;
 #[path = "e2e/authorize.rs"]
 mod authorize;
 #[path = "e2e/backend.rs"]
