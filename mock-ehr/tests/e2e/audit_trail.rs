@@ -485,6 +485,28 @@ async fn only_user_and_system_audit_scopes_see_audit_events() {
         .send(&ehr)
         .await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    // The CapabilityStatement says what is served.
+    let caps = ehr.get("/fhir/metadata").await.json();
+    let audit = caps["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "AuditEvent")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        audit["interaction"],
+        json!([{ "code": "read" }, { "code": "search-type" }])
+    );
+    let names: Vec<&str> = audit["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["date", "patient", "outcome"] {
+        assert!(names.contains(&name), "{names:?}");
+    }
     // A system/AuditEvent scope grants nothing else.
     let backend = mint(&ehr, json!({ "scope": "system/AuditEvent.rs" })).await;
     insufficient(&get(&ehr, &backend, "Patient").await);

@@ -501,7 +501,7 @@ async fn a_dpop_bound_minted_token_needs_its_proof() {
         "--patient",
         "pat-001",
         "--jkt",
-        &jkt,
+        jkt,
         "--json",
     ]);
     assert_eq!(code, 0, "{err}");
