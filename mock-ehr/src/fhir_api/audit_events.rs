@@ -94,11 +94,17 @@ fn read(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiErro
     }
     let resource = {
         let store = state.store();
-        let event = store
-            .audit
-            .events
-            .iter()
-            .find(|e| e.seq == seq)
+        let events = &store.audit.events;
+        // Entries are numbered without gaps: the index is the distance from the first
+        // (a tampered trail falls back to a scan).
+        let guess = events
+            .front()
+            .and_then(|f| seq.checked_sub(f.seq))
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| events.get(i))
+            .filter(|e| e.seq == seq);
+        let event = guess
+            .or_else(|| events.iter().find(|e| e.seq == seq))
             .ok_or_else(not_found)?;
         to_resource(event, state, &store.directory)
     };
@@ -110,13 +116,17 @@ fn read(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiErro
 
 fn search(state: &AppState, caller: &Caller, query: &str) -> Result<Response, ApiError> {
     let access = caller.audit_access(Interaction::Search)?;
-    let mut view = fhir::Store::new();
-    {
+    // Copied under the lock, converted outside it: other requests do not wait for the
+    // conversion of a long trail.
+    let (events, directory) = {
         let store = state.store();
-        for event in &store.audit.events {
-            let resource = to_resource(event, state, &store.directory);
-            view.insert_initial(TYPE, &id_of(event.seq), resource, event.time);
-        }
+        let events: Vec<AuditEvent> = store.audit.events.iter().cloned().collect();
+        (events, store.directory.clone())
+    };
+    let mut view = fhir::Store::new();
+    for event in &events {
+        let resource = to_resource(event, state, &directory);
+        view.insert_initial(TYPE, &id_of(event.seq), resource, event.time);
     }
     let result = fhir::search(&view, &state.urls().fhir, TYPE, query, &access)?;
     Ok(fhir_json(StatusCode::OK, &result.bundle))
@@ -291,4 +301,41 @@ pub(crate) fn to_resource(
         }
     }
     resource
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fhir(detail: &str) -> AuditEvent {
+        AuditEvent::new("fhir", "success").detail(detail)
+    }
+
+    #[test]
+    fn actions_follow_the_request_method_and_path() {
+        for (detail, action) in [
+            ("GET /fhir/Patient?name=x -> 200", "E"),
+            ("GET /fhir/Patient/pat-001 -> 200", "R"),
+            ("GET /fhir/Patient/pat-001/_history/2 -> 200", "R"),
+            ("HEAD /fhir/Observation -> 200", "E"),
+            ("POST /fhir/Observation/_search -> 200", "E"),
+            ("POST /fhir/Observation -> 201", "C"),
+            ("PUT /fhir/Observation/o1 -> 200", "U"),
+            ("PATCH /fhir/Observation/o1 -> 200", "U"),
+            ("DELETE /fhir/Observation/o1 -> 204", "D"),
+        ] {
+            assert_eq!(action_of(&fhir(detail)), action, "{detail}");
+        }
+        assert_eq!(action_of(&AuditEvent::new("token", "success")), "E");
+    }
+
+    #[test]
+    fn outcomes_are_r4_codes() {
+        assert_eq!(outcome_code("success"), "0");
+        assert_eq!(outcome_code("invalid_grant"), "4");
+        assert_eq!(outcome_code("ERR_FHIR_NOT_FOUND"), "4");
+        assert_eq!(outcome_code("server_error"), "8");
+        assert_eq!(outcome_code("temporarily_unavailable"), "8");
+        assert_eq!(id_of(42), "0000000042");
+    }
 }

@@ -408,3 +408,17 @@ pub(crate) fn version_url(state: &AppState, version: &Version) -> String {
         version.version_id
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_query_are_redacted() {
+        assert_eq!(
+            redact_query("name=x&access_token=eyJ.a.b&_count=2&Access%5FToken=t2&code=c&code="),
+            "name=x&access_token=[redacted]&_count=2&Access%5FToken=[redacted]&code=[redacted]&code="
+        );
+        assert_eq!(redact_query("a&b=1"), "a&b=1");
+    }
+}
