@@ -530,3 +530,91 @@ async fn a_dpop_bound_minted_token_needs_its_proof() {
         .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text());
 }
+
+/// The server binary, stopped when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `GET url` with `authorization`, over a real socket: (status, body).
+async fn http_get(url: &str, authorization: &str) -> (StatusCode, String) {
+    use http_body_util::{BodyExt, Empty};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = hyper::Request::get(path)
+        .header("host", authority)
+        .header("authorization", authorization)
+        .body(Empty::<axum::body::Bytes>::new())
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    conn.abort();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn the_binary_server_and_the_cli_share_the_configured_key() {
+    use std::io::BufRead as _;
+    let dir = temp_dir("binary");
+    let key = key_file(&dir, Algorithm::Es256);
+    let config = config_file(&dir, &key, "ES256");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-ehr"))
+        .args(["--port", "0", "--log-format", "json", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let mint = |issuer: &str| {
+        mint_cli(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--client",
+            APP,
+            "--scope",
+            "patient/*.rs",
+            "--patient",
+            "pat-002",
+            "--issuer",
+            issuer,
+        ])
+    };
+    let (code, token, err) = mint(&base);
+    assert_eq!(code, 0, "{err}");
+    let (status, body) = http_get(
+        &format!("{base}/fhir/Patient/pat-002"),
+        &format!("Bearer {}", token.trim()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"id\":\"pat-002\""), "{body}");
+    // Minted for the default issuer (another port): refused.
+    let (_, other, _) = mint("http://127.0.0.1:8080");
+    let (status, _) = http_get(
+        &format!("{base}/fhir/Patient/pat-002"),
+        &format!("Bearer {}", other.trim()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    drop(server);
+}
