@@ -533,7 +533,18 @@ fn leaks(haystack: &str, secrets: &[(String, String)]) -> Vec<String> {
 
 #[tokio::test]
 async fn no_token_code_secret_or_assertion_reaches_the_trail() {
-    let ehr = ehr();
+    // A configured access token key (DER this time), so `mock-ehr mint` tokens work too.
+    let dir = std::env::temp_dir().join(format!("mock-ehr-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("access-key.der");
+    std::fs::write(
+        &key,
+        RingSigner::generate_ecdsa(Algorithm::Es256).unwrap().1,
+    )
+    .unwrap();
+    let mut with_key = config();
+    with_key.signing.access_token_key_file = Some(key);
+    let ehr = Ehr::new(with_key.clone(), true);
     let mut secrets: Vec<(String, String)> = Vec::new();
     let mut keep = |what: &str, s: &str| secrets.push((what.to_string(), s.to_string()));
 
@@ -710,6 +721,25 @@ async fn no_token_code_secret_or_assertion_reaches_the_trail() {
     .send(&ehr)
     .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    let offline = mock_ehr::mint::mint_offline(
+        &with_key,
+        BASE,
+        &mock_ehr::mint::MintRequest {
+            client_id: "fhir-app".into(),
+            scope: "user/*.rs".into(),
+            user: Some("dr.jones".into()),
+            ..Default::default()
+        },
+        ehr.now(),
+    )
+    .unwrap();
+    keep("offline-minted access_token", &offline.access_token);
+    assert_eq!(
+        get(&ehr, &offline.access_token, "Patient/pat-003")
+            .await
+            .status,
+        StatusCode::OK
+    );
     let forged = format!("{}x", &backend[..backend.len() - 1]);
     keep("forged token", &forged);
     assert_eq!(
