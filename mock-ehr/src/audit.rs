@@ -61,8 +61,9 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    /// The canonical form the hash covers: a compact JSON array of the fields, absent
-    /// ones as `null`, `prev_hash` last (see the [module docs](self)).
+    /// The canonical form the hash covers: the compact JSON array
+    /// `[seq, time, event, client_id, user, patient, outcome, token_id, detail, prev_hash]`,
+    /// absent fields as `null`.
     pub fn canonical(&self) -> Vec<u8> {
         // A tuple serializes as a JSON array, `None` as `null`: the same bytes as the
         // `json!` array of the fields, without copying them.
@@ -229,7 +230,7 @@ impl Trail {
     }
 }
 
-/// What [`verify`] found.
+/// What a check of the hash chain found ([`crate::AppState::verify_audit`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Every link holds.

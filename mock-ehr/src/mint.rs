@@ -1,6 +1,6 @@
 //! Minted access tokens: a token for a chosen client, scopes, patient, user, lifetime
 //! and DPoP key, without running a flow, so a team can test its own FHIR-facing
-//! service. Two ways in, one set of rules ([`check`]):
+//! service. Two ways in, one set of rules (`check`):
 //!
 //! - `POST /_admin/tokens` (a running server): the token is recorded like one from the
 //!   token endpoint (revocable, introspectable, audited).
@@ -115,8 +115,8 @@ pub struct MintArgs {
     /// Bind the token to this DPoP key: its base64url SHA-256 JWK thumbprint.
     #[arg(long)]
     pub jkt: Option<String>,
-    /// The server's TOML configuration: it must name the access token key
-    /// ([signing] access_token_key_file) the server signs with.
+    /// The server's TOML configuration: it must name the access token key the server
+    /// signs with (`signing.access_token_key_file`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
     /// The server's base URL (the tokens' `iss`; `aud` is `{issuer}/fhir`).
@@ -337,7 +337,7 @@ pub(crate) fn claims(
 /// (its base URL, `http://127.0.0.1:8080` by default; the audience is `{issuer}/fhir`).
 ///
 /// # Errors
-/// What [`check`] refuses; `invalid_request` for an issuer that is not an `http(s)://`
+/// What the endpoint refuses too (see the [module docs](self)); `invalid_request` for an issuer that is not an `http(s)://`
 /// URL; `server_error` when the configuration has no key file or it cannot be used
 /// (the description says why).
 pub fn mint_offline(
