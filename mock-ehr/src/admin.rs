@@ -9,7 +9,8 @@
 //! | `POST /_admin/keys/rotate` | | new signing keys; the previous ones stay in the JWKS |
 //! | `POST /_admin/faults` | `{"endpoint": "token", "count": 2, "fault": {"type": "oauth_error", "error": "temporarily_unavailable"}}` | the next `count` calls fail (types: `oauth_error`, `status` with `status`, `rate_limit` with `retry_after`, `delay` with `ms`); endpoint `fhir` is every FHIR API request |
 //! | `GET /_admin/faults`, `DELETE /_admin/faults` | | lists, clears armed faults |
-//! | `GET /_admin/audit` | | the audit trail, oldest first |
+//! | `GET /_admin/audit` | | the audit trail, oldest first, hash-chained (`prev_hash`, `hash`) |
+//! | `GET /_admin/audit/verify` | | recomputes the chain: `{"ok": true, "entries": N}` or `{"ok": false, "first_broken_seq": S, "reason": "..."}` |
 //! | `GET /_admin/consents` | | recorded consents |
 //! | `POST /_admin/consents/withdraw` | `{"user": "dr.smith", "client_id": "demo-app"}` | withdraws consent: the grants end (refresh fails with `invalid_grant`, introspection reports inactive) |
 
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_admin/audit", get(audit))
+        .route("/_admin/audit/verify", get(verify_audit))
         .route("/_admin/consents", get(consents))
         .route("/_admin/consents/withdraw", post(withdraw))
         .merge(crate::launch::admin_router())
@@ -138,7 +140,11 @@ async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
 }
 
 async fn audit(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "events": state.store().audit }))
+    Json(json!({ "events": state.store().audit.events }))
+}
+
+async fn verify_audit(State(state): State<AppState>) -> Json<Value> {
+    Json(state.verify_audit().to_json())
 }
 
 async fn consents(State(state): State<AppState>) -> Json<Value> {

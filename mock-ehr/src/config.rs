@@ -15,6 +15,9 @@
 //!
 //! [signing]
 //! access_token_alg = "ES256"   # ES256, ES384, RS256, RS384, RS512, PS256, PS384
+//! # The access token signing key (PKCS#8, PEM or DER, fitting access_token_alg);
+//! # a fresh key at each start when absent. `mock-ehr mint` needs it.
+//! # access_token_key_file = "access-key.pem"
 //!
 //! [rate_limit]
 //! requests_per_minute = 120    # per client, on /authorize and /token
@@ -107,12 +110,20 @@ impl Default for TokenConfig {
 pub struct SigningConfig {
     /// The JWS `alg` of access tokens (default `ES256`).
     pub access_token_alg: String,
+    /// The access token signing key: a PKCS#8 private key file, PEM
+    /// (`-----BEGIN PRIVATE KEY-----`) or DER, of the family and curve of
+    /// `access_token_alg` (a relative path is relative to the working directory).
+    /// Without it the server makes a fresh key at each start, so tokens minted by
+    /// `mock-ehr mint` (which needs this key) could never verify. `/_admin/reset`
+    /// returns to this key after rotations.
+    pub access_token_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SigningConfig {
     fn default() -> Self {
         Self {
             access_token_alg: "ES256".into(),
+            access_token_key_file: None,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! | `PATCH [type]/[id]` (JSON Patch, `If-Match`) | patch (`u`) |
 //! | `DELETE [type]/[id]` | delete (`d`) |
 //! | `GET $export`, `GET Patient/$export`, `GET Group/[id]/$export` | Bulk Data kick-off ([`bulk`]) |
+//! | `GET AuditEvent/[id]`, `GET AuditEvent?...` | the audit trail, read-only ([`audit_events`]) |
 //!
 //! # What a token sees
 //! - `patient/` scopes: the patient compartment of the token's `patient` (R4
@@ -51,6 +52,7 @@
 //! status; [`respond`] lists them.
 
 mod admin;
+mod audit_events;
 mod auth;
 pub(crate) mod bulk;
 pub(crate) mod capability;

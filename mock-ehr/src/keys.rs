@@ -52,7 +52,10 @@ impl SigningKey {
 /// The key material a rotation starts from (generated outside any lock: RSA
 /// generation takes a while).
 pub(crate) struct FreshKeys {
-    ec_der: Option<Vec<u8>>,
+    /// The access token key (PKCS#8 DER) when it is not `rsa_der`.
+    access_der: Option<Vec<u8>>,
+    /// The id_token key (PKCS#8 DER), also the access token key of an RSA `alg`
+    /// without a key of its own.
     rsa_der: Vec<u8>,
 }
 
@@ -67,18 +70,43 @@ pub(crate) struct KeyRing {
 }
 
 impl KeyRing {
-    /// The keys a server starts with: a fresh EC key (when access tokens use ECDSA) and
+    /// The keys a server starts with: the configured access token key
+    /// (`access_key`, PKCS#8 DER) or a fresh EC key (when access tokens use ECDSA), and
     /// the shipped RSA key.
-    pub(crate) fn initial(access_alg: Algorithm) -> Result<Self, String> {
-        let fresh =
-            FreshKeys::generate_without_rsa(access_alg, builtin::ID_TOKEN_RSA_KEY.to_vec())?;
+    ///
+    /// # Errors
+    /// The configured key does not fit `access_alg` (family, curve, or not PKCS#8).
+    pub(crate) fn initial(
+        access_alg: Algorithm,
+        access_key: Option<&[u8]>,
+    ) -> Result<Self, String> {
+        let fresh = match access_key {
+            Some(der) => FreshKeys {
+                access_der: Some(der.to_vec()),
+                rsa_der: builtin::ID_TOKEN_RSA_KEY.to_vec(),
+            },
+            None => {
+                FreshKeys::generate_without_rsa(access_alg, builtin::ID_TOKEN_RSA_KEY.to_vec())?
+            }
+        };
         Self::from_fresh(access_alg, fresh, None)
     }
 
     /// A server's keys when it must not share any with another server in the process
-    /// (a tenant): fresh EC and RSA keys (slow: RSA generation).
-    pub(crate) fn generated(access_alg: Algorithm) -> Result<Self, String> {
-        Self::from_fresh(access_alg, FreshKeys::generate(access_alg)?, None)
+    /// (a tenant): a fresh RSA key (slow: RSA generation), and the configured access
+    /// token key (`access_key`) or a fresh EC one.
+    ///
+    /// # Errors
+    /// As [`KeyRing::initial`].
+    pub(crate) fn generated(
+        access_alg: Algorithm,
+        access_key: Option<&[u8]>,
+    ) -> Result<Self, String> {
+        let mut fresh = FreshKeys::generate(access_alg)?;
+        if let Some(der) = access_key {
+            fresh.access_der = Some(der.to_vec());
+        }
+        Self::from_fresh(access_alg, fresh, None)
     }
 
     /// The ring after a rotation: `fresh` becomes current, the current keys previous.
@@ -96,11 +124,17 @@ impl KeyRing {
         previous: Option<(SigningKey, SigningKey)>,
     ) -> Result<Self, String> {
         let err = |e: smartgate_core::Error| format!("signing key: {}", e.code());
-        let access_signer = match (&fresh.ec_der, access_alg.is_rsa()) {
-            (Some(der), false) => RingSigner::from_pkcs8(access_alg, der),
-            _ => RingSigner::from_pkcs8(access_alg, &fresh.rsa_der),
-        }
-        .map_err(err)?;
+        let access_signer = RingSigner::from_pkcs8(
+            access_alg,
+            fresh.access_der.as_deref().unwrap_or(&fresh.rsa_der),
+        )
+        .map_err(|e| {
+            format!(
+                "access token key: not a PKCS#8 {} key ({})",
+                access_alg.name(),
+                e.code()
+            )
+        })?;
         let id_signer = RingSigner::from_pkcs8(Algorithm::Rs256, &fresh.rsa_der).map_err(err)?;
         let access = SigningKey::new(access_signer).map_err(err)?;
         let id = SigningKey::new(id_signer).map_err(err)?;
@@ -182,14 +216,17 @@ impl FreshKeys {
     }
 
     fn generate_without_rsa(access_alg: Algorithm, rsa_der: Vec<u8>) -> Result<Self, String> {
-        let ec_der = if access_alg.is_rsa() {
+        let access_der = if access_alg.is_rsa() {
             None
         } else {
             let (_, der) =
                 RingSigner::generate_ecdsa(access_alg).map_err(|e| e.code().to_string())?;
             Some(der)
         };
-        Ok(Self { ec_der, rsa_der })
+        Ok(Self {
+            access_der,
+            rsa_der,
+        })
     }
 }
 
@@ -201,6 +238,47 @@ fn generate_rsa_der() -> Result<Vec<u8>, String> {
     let key = rsa::RsaPrivateKey::new(&mut UnwrapErr(SysRng), 2048).map_err(|e| e.to_string())?;
     let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
     Ok(der.as_bytes().to_vec())
+}
+
+/// Reads a private key file: PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) or DER.
+///
+/// # Errors
+/// The file cannot be read; a PEM file whose first block is not a PKCS#8
+/// `PRIVATE KEY` (a SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY` must be converted,
+/// `openssl pkcs8 -topk8 -nocrypt`), or whose base64 is broken.
+pub(crate) fn read_key_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = core::str::from_utf8(&bytes).ok().map(str::trim_start);
+    match text {
+        Some(t) if t.starts_with("-----BEGIN ") => {
+            let (label, der) = pem_rfc7468::decode_vec(t.as_bytes())
+                .map_err(|e| format!("{}: not a PEM file ({e})", path.display()))?;
+            if label != "PRIVATE KEY" {
+                return Err(format!(
+                    "{}: a PEM \"{label}\" block; expected a PKCS#8 \"PRIVATE KEY\" \
+                     (convert with `openssl pkcs8 -topk8 -nocrypt`)",
+                    path.display()
+                ));
+            }
+            Ok(der)
+        }
+        _ => Ok(bytes),
+    }
+}
+
+/// The configured access token key (`[signing] access_token_key_file`), read.
+///
+/// # Errors
+/// As [`read_key_file`], naming the setting.
+pub(crate) fn configured_access_key(
+    config: &crate::config::Config,
+) -> Result<Option<Vec<u8>>, String> {
+    config
+        .signing
+        .access_token_key_file
+        .as_deref()
+        .map(|p| read_key_file(p).map_err(|e| format!("signing.access_token_key_file {e}")))
+        .transpose()
 }
 
 /// Parses an access token algorithm name from the configuration.
@@ -215,7 +293,7 @@ mod tests {
 
     #[test]
     fn sign_and_verify_roundtrip_across_rotation() {
-        let ring = KeyRing::initial(Algorithm::Es256).unwrap();
+        let ring = KeyRing::initial(Algorithm::Es256, None).unwrap();
         let mut claims = Map::new();
         claims.insert("iss".into(), "http://iss".into());
         claims.insert("aud".into(), "http://aud".into());

@@ -48,6 +48,7 @@ mod introspect;
 mod issue;
 mod keys;
 mod launch;
+pub mod mint;
 mod pages;
 mod par;
 mod ratelimit;
@@ -62,7 +63,7 @@ pub mod tls;
 mod token;
 
 pub use app::{app, paths};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, GENESIS, Verdict};
 pub use clock::{Clock, TimeSource};
 pub use config::{ClientAuthMethod, ClientConfig, Config, DpopConfig, UserConfig};
 pub use error::{AppError, OAuthError};

@@ -6,13 +6,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use mock_ehr::{Config, GuardCaching, MockEhr, TlsConfig, builtin};
 
 /// A strict SMART-on-FHIR mock EHR for integration tests. All state is in memory.
 #[derive(Debug, Parser)]
 #[command(name = "mock-ehr", version, about)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -66,6 +68,14 @@ struct Cli {
     guard_cache: GuardCaching,
 }
 
+/// Subcommands (without one, the server runs).
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a signed access token without a running server (needs the server's
+    /// [signing] access_token_key_file in --config).
+    Mint(mock_ehr::mint::MintArgs),
+}
+
 fn parse_caching(s: &str) -> Result<GuardCaching, String> {
     GuardCaching::parse(s).ok_or_else(|| "expected none, keys or tokens".to_string())
 }
@@ -78,6 +88,18 @@ enum LogFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Mint(args)) = &cli.command {
+        return match args.run() {
+            Ok(out) => {
+                println!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mock-ehr mint: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let subscriber = tracing_subscriber::fmt().with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => subscriber.json().init(),

@@ -281,12 +281,21 @@ impl MockEhrBuilder {
         let access_alg =
             keys::parse_alg(&self.config.signing.access_token_alg).map_err(StartError)?;
         let directory = Directory::build(&self.config, demo_backend_jwks()?).map_err(StartError)?;
+        let access_key = keys::configured_access_key(&self.config).map_err(StartError)?;
         let ring = if self.fresh_keys {
-            KeyRing::generated(access_alg)
+            KeyRing::generated(access_alg, access_key.as_deref())
         } else {
-            KeyRing::initial(access_alg)
+            KeyRing::initial(access_alg, access_key.as_deref())
         };
-        let ring = Arc::new(ring.map_err(StartError)?);
+        let ring = Arc::new(ring.map_err(
+            |e| match &self.config.signing.access_token_key_file {
+                Some(path) => StartError(format!(
+                    "signing.access_token_key_file {}: {e}",
+                    path.display()
+                )),
+                None => StartError(e),
+            },
+        )?);
         let dpop = crate::dpop::DpopState::new(&self.config.dpop).map_err(StartError)?;
         let fhir = FhirState::new(
             data,
@@ -390,7 +399,7 @@ fn display_addr(host: &str, addr: SocketAddr) -> String {
 }
 
 /// The public JWK Set of the demo backend client's shipped key.
-fn demo_backend_jwks() -> Result<serde_json::Value, StartError> {
+pub(crate) fn demo_backend_jwks() -> Result<serde_json::Value, StartError> {
     let err = |e: smartgate_core::Error| StartError(format!("demo backend key: {}", e.code()));
     let signer =
         RingSigner::from_pkcs8(Algorithm::Es384, builtin::DEMO_BACKEND_KEY).map_err(err)?;

@@ -132,11 +132,9 @@ impl AppState {
         Self::audit_locked(&mut store, self.now(), event);
     }
 
-    /// Appends to the audit trail while the store is already locked.
-    pub(crate) fn audit_locked(store: &mut Store, now: i64, mut event: AuditEvent) {
-        store.audit_seq += 1;
-        event.seq = store.audit_seq;
-        event.time = now;
+    /// Appends to the audit trail while the store is already locked (numbered,
+    /// timed and chained by [`crate::audit::Trail::push`]).
+    pub(crate) fn audit_locked(store: &mut Store, now: i64, event: AuditEvent) {
         tracing::info!(
             event = event.event,
             outcome = %event.outcome,
@@ -144,10 +142,28 @@ impl AppState {
             token_id = event.token_id.as_deref().unwrap_or("-"),
             "audit"
         );
-        if store.audit.len() >= crate::store::MAX_AUDIT_EVENTS {
-            store.audit.pop_front();
-        }
-        store.audit.push_back(event);
+        store.audit.push(now, event);
+    }
+
+    /// Recomputes the audit trail's hash chain.
+    pub fn verify_audit(&self) -> crate::audit::Verdict {
+        self.store().audit.verify()
+    }
+
+    /// A copy of the audit trail, oldest first.
+    pub fn audit_events(&self) -> Vec<AuditEvent> {
+        self.store().audit.events.iter().cloned().collect()
+    }
+
+    /// **For tests of the tamper evidence only**: hands the stored audit events to
+    /// `tamper` to change, remove or reorder, as an attacker with access to the
+    /// server's memory could. [`AppState::verify_audit`] must then find it.
+    #[doc(hidden)]
+    pub fn tamper_with_audit_trail(
+        &self,
+        tamper: impl FnOnce(&mut std::collections::VecDeque<AuditEvent>),
+    ) {
+        tamper(&mut self.store().audit.events);
     }
 }
 

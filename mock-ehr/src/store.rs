@@ -10,14 +10,14 @@
 //! through the core's bounded [`MemoryReplayCache`]; the audit trail keeps the newest
 //! [`MAX_AUDIT_EVENTS`] events.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
 use smartgate_core::dpop::MemoryReplayCache;
 use smartgate_core::scope::ScopeSet;
 
-use crate::audit::AuditEvent;
+use crate::audit::Trail;
 use crate::directory::Directory;
 use crate::faults::FaultRule;
 
@@ -160,10 +160,8 @@ pub(crate) struct Store {
     pub(crate) consents: HashMap<(String, String), Consent>,
     pub(crate) par: HashMap<String, ParRecord>,
     pub(crate) pending: HashMap<String, Pending>,
-    /// The newest [`MAX_AUDIT_EVENTS`] events.
-    pub(crate) audit: VecDeque<AuditEvent>,
-    /// The `seq` of the last event recorded.
-    pub(crate) audit_seq: u64,
+    /// The newest [`MAX_AUDIT_EVENTS`] events, hash-chained.
+    pub(crate) audit: Trail,
     /// When expired records were last dropped.
     pub(crate) last_prune: i64,
     pub(crate) faults: Vec<FaultRule>,
@@ -192,8 +190,7 @@ impl Store {
             consents: HashMap::new(),
             par: HashMap::new(),
             pending: HashMap::new(),
-            audit: VecDeque::new(),
-            audit_seq: 0,
+            audit: Trail::new(MAX_AUDIT_EVENTS),
             last_prune: i64::MIN,
             faults: Vec::new(),
             rate: HashMap::new(),

@@ -22,6 +22,8 @@ mod fhir;
 
 #[path = "e2e/admin.rs"]
 mod admin;
+#[path = "e2e/audit_trail.rs"]
+mod audit_trail;
 #[path = "e2e/authorize.rs"]
 mod authorize;
 #[path = "e2e/backend.rs"]
@@ -52,6 +54,8 @@ mod fhir_api_write;
 mod interactive;
 #[path = "e2e/introspect_revoke.rs"]
 mod introspect_revoke;
+#[path = "e2e/mint.rs"]
+mod mint;
 #[path = "e2e/par.rs"]
 mod par;
 #[path = "e2e/refresh.rs"]

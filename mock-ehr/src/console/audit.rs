@@ -38,14 +38,14 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
         let mut clients = BTreeSet::new();
         let mut patients = BTreeSet::new();
         let mut outcomes = BTreeSet::new();
-        for e in &store.audit {
+        for e in &store.audit.events {
             clients.extend(e.client_id.clone());
             patients.extend(e.patient.clone());
             outcomes.insert(e.outcome.clone());
         }
-        let matching = store.audit.iter().filter(|e| matches(e)).count();
+        let matching = store.audit.events.iter().filter(|e| matches(e)).count();
         let rows: String = store
-            .audit
+            .audit.events
             .iter()
             .rev()
             .filter(|e| matches(e))
@@ -74,7 +74,7 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
             rows,
             matching.min(MAX_ROWS),
             matching,
-            store.audit.len(),
+            store.audit.events.len(),
             clients,
             patients,
             outcomes,

@@ -213,8 +213,19 @@ pub(crate) const TYPES: &[&str] = &[
     "Procedure",
 ];
 
+/// `AuditEvent`: the audit trail's view ([`crate::fhir_api`]), never stored data.
+const AUDIT_EVENT: &[ParamDef] = &[
+    p("date", Date, &["recorded"]),
+    p("patient", Ref(Some("Patient")), &["entity.what"]),
+    p("outcome", Token, &["outcome"]),
+    p("action", Token, &["action"]),
+    p("type", Token, &["type"]),
+    p("subtype", Token, &["subtype"]),
+];
+
 fn type_params(resource_type: &str) -> &'static [ParamDef] {
     match resource_type {
+        "AuditEvent" => AUDIT_EVENT,
         "Patient" => PATIENT,
         "Practitioner" => PRACTITIONER,
         "Organization" => ORGANIZATION,

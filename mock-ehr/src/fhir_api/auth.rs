@@ -311,7 +311,16 @@ fn viewer(state: &AppState, authorized: &Authorized) -> Result<Viewer, &'static 
         .claims
         .jti()
         .ok_or("the access token has no jti")?;
-    let store = state.store();
+    let mut store = state.store();
+    if !store.access.contains_key(jti)
+        && authorized
+            .claims
+            .get("minted")
+            .and_then(serde_json::Value::as_str)
+            == Some(crate::mint::OFFLINE)
+    {
+        crate::mint::adopt(&mut store, authorized, jti, state.now())?;
+    }
     let record = store
         .access
         .get(jti)
@@ -432,6 +441,58 @@ impl Caller {
             access.allow(resource_type, filters)?;
         }
         Ok(())
+    }
+
+    /// The [`Access`] of this caller to the audit trail's `AuditEvent`s
+    /// ([`super::audit_events`]): the token's `user/` and `system/` grants on the type
+    /// (a scope's query becomes a filter), never its `patient/` ones; a patient user's
+    /// own events only.
+    ///
+    /// # Errors
+    /// 403 `insufficient_scope` when only `patient/` scopes would allow it; 403
+    /// `forbidden` when a scope's query cannot be enforced.
+    pub(crate) fn audit_access(&self, interaction: Interaction) -> Result<Access, ApiError> {
+        const TYPE: &str = super::audit_events::TYPE;
+        let rt = ResourceType::parse(TYPE)
+            .map_err(|_| ApiError::from(fhir::FhirError::UnknownType(TYPE.into())))?;
+        let grant = self
+            .guard
+            .authorize(&self.authorized, &scope::Request::new(rt, interaction))
+            .map_err(|r| ApiError::rejected(&r))?;
+        let mut alternatives: Vec<Vec<Filter>> = if grant.is_unrestricted() {
+            vec![Vec::new()]
+        } else {
+            grant
+                .constraints()
+                .iter()
+                .filter(|c| c.patient_compartment().is_none())
+                .map(|c| {
+                    c.query()
+                        .iter()
+                        .map(|(name, value)| Filter::Param {
+                            name: (*name).to_string(),
+                            value: (*value).to_string(),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        if let Some(own) = &self.viewer.patient_user {
+            for filters in &mut alternatives {
+                filters.push(Filter::Param {
+                    name: "patient".into(),
+                    value: own.clone(),
+                });
+            }
+        }
+        if alternatives.is_empty() {
+            return Err(self.insufficient_scope(Some("user/AuditEvent.rs")));
+        }
+        let mut access = Access::none();
+        for filters in &alternatives {
+            access.allow(TYPE, filters)?;
+        }
+        Ok(access)
     }
 
     /// An [`Access`] for `interaction` on `resource_type` alone.

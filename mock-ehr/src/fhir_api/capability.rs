@@ -2,7 +2,8 @@
 //! resource types (those with search parameters of their own, plus any other type
 //! the loaded data holds), per type the interactions and the search parameters the
 //! data layer implements (from [`crate::fhir::search::supported_param_types`]), and the
-//! Bulk Data export operations. Nothing is listed that is not served.
+//! Bulk Data export operations, and the audit trail's read-only `AuditEvent`s. Nothing
+//! is listed that is not served.
 
 use serde_json::{Value, json};
 
@@ -88,9 +89,33 @@ fn resource(resource_type: &str) -> Value {
     r
 }
 
+/// `AuditEvent`: the audit trail, read and search only ([`super::audit_events`]).
+fn audit_event() -> Value {
+    let search_params: Vec<Value> = search::supported_param_types(super::audit_events::TYPE)
+        .iter()
+        .map(|(name, kind)| json!({ "name": name, "type": kind }))
+        .collect();
+    json!({
+        "type": super::audit_events::TYPE,
+        "documentation": "The server's audit trail, read-only, for user/AuditEvent.rs or system/AuditEvent.rs tokens",
+        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+        "versioning": "no-version",
+        "readHistory": false,
+        "updateCreate": false,
+        "searchParam": search_params,
+    })
+}
+
 /// The CapabilityStatement's `rest[0]` without `security` (discovery adds that).
 pub(crate) fn rest(state: &AppState) -> Value {
-    let resources: Vec<Value> = state.fhir.served().iter().map(|t| resource(t)).collect();
+    let mut resources: Vec<Value> = state
+        .fhir
+        .served()
+        .iter()
+        .filter(|t| *t != super::audit_events::TYPE)
+        .map(|t| resource(t))
+        .collect();
+    resources.push(audit_event());
     json!({
         "mode": "server",
         "resource": resources,

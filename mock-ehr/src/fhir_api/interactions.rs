@@ -14,7 +14,7 @@ use crate::fhir::{self, Access, Version};
 use crate::fhir_api::auth::{self, Caller, Credentials};
 use crate::fhir_api::respond::{ApiError, fhir_json, set};
 use crate::fhir_api::route::{self, Route};
-use crate::fhir_api::{AuditInfo, bulk, stats};
+use crate::fhir_api::{AuditInfo, audit_events, bulk, stats};
 use crate::state::AppState;
 
 /// The parts of a request the interactions read.
@@ -29,12 +29,14 @@ pub(crate) struct Incoming<'a> {
 const SUMMARY_MAX: usize = 240;
 
 impl Incoming<'_> {
-    /// `METHOD /path?query`, cut to a sensible length, for the audit trail.
+    /// `METHOD /path?query`, cut to a sensible length, for the audit trail. The
+    /// values of parameters that could carry a credential ([`SECRET_PARAMS`]: an
+    /// RFC 6750 `access_token` query parameter, ...) are replaced by `[redacted]`.
     pub(crate) fn summary(&self) -> String {
-        let target = self
-            .uri
-            .path_and_query()
-            .map_or(self.uri.path(), |p| p.as_str());
+        let target = match self.uri.query() {
+            None => self.uri.path().to_string(),
+            Some(q) => format!("{}?{}", self.uri.path(), redact_query(q)),
+        };
         let mut s = format!("{} {target}", self.method);
         if s.len() > SUMMARY_MAX {
             let mut end = SUMMARY_MAX;
@@ -76,6 +78,45 @@ impl Incoming<'_> {
     }
 }
 
+/// Query parameters whose values never reach the audit trail.
+pub(crate) const SECRET_PARAMS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "password",
+];
+
+/// `query` with the values of [`SECRET_PARAMS`] replaced by `[redacted]` (names
+/// compared after percent-decoding, case-insensitively).
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded: String = form_urlencoded::parse(name.as_bytes())
+                .map(|(n, _)| n.into_owned())
+                .next()
+                .unwrap_or_default();
+            if !value.is_empty()
+                && SECRET_PARAMS
+                    .iter()
+                    .any(|s| decoded.eq_ignore_ascii_case(s))
+            {
+                format!("{name}=[redacted]")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The media types of a FHIR JSON body.
 pub(crate) const JSON_TYPES: &[&str] = &["application/fhir+json", "application/json"];
 
@@ -98,7 +139,9 @@ fn run(
     audit: &mut AuditInfo,
     timing: &mut stats::Timing,
 ) -> Result<Response, ApiError> {
-    let route = route::parse(req.uri.path(), |t| state.fhir.serves(t));
+    let route = route::parse(req.uri.path(), |t| {
+        t == audit_events::TYPE || state.fhir.serves(t)
+    });
     let search_query = match (&route, req.method) {
         (Ok(Route::Type(_)), m) if m == Method::GET || m == Method::HEAD => {
             Some(req.uri.query().unwrap_or_default().to_string())
@@ -142,6 +185,15 @@ fn run(
         matches!(route, Route::BulkFile(..)),
     )?;
     let m = req.method;
+    if route_type(&route) == Some(audit_events::TYPE) {
+        return audit_events::handle(
+            state,
+            &caller,
+            &route,
+            m,
+            search_query.as_deref().unwrap_or(""),
+        );
+    }
     match route {
         Route::Type(ty) if req.is_get() => search(
             state,
@@ -194,6 +246,18 @@ fn run(
             bulk::file(state, &caller, &job, &file, timing)
         }
         Route::BulkFile(..) => Err(ApiError::method("GET")),
+    }
+}
+
+/// The resource type a route is about (none for bulk export routes).
+fn route_type(route: &Route) -> Option<&str> {
+    match route {
+        Route::Type(t)
+        | Route::Search(t)
+        | Route::Instance(t, _)
+        | Route::History(t, _)
+        | Route::Version(t, _, _) => Some(t),
+        Route::Export(_) | Route::BulkStatus(_) | Route::BulkFile(..) => None,
     }
 }
 
@@ -343,4 +407,18 @@ pub(crate) fn version_url(state: &AppState, version: &Version) -> String {
         version.id,
         version.version_id
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_query_are_redacted() {
+        assert_eq!(
+            redact_query("name=x&access_token=eyJ.a.b&_count=2&Access%5FToken=t2&code=c&code="),
+            "name=x&access_token=[redacted]&_count=2&Access%5FToken=[redacted]&code=[redacted]&code="
+        );
+        assert_eq!(redact_query("a&b=1"), "a&b=1");
+    }
 }
