@@ -27,7 +27,7 @@ mod patients;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Extension;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -44,7 +44,9 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/_console",
-            get(|| async { Redirect::permanent("/_console/") }),
+            get(|State(state): State<AppState>| async move {
+                Redirect::permanent(&format!("{}/", root(&state)))
+            }),
         )
         .route("/_console/", get(launcher::page))
         .route("/_console/launch", post(launcher::submit))
@@ -91,12 +93,19 @@ enum Nav {
     Clients,
 }
 
+/// The pages of the navigation bar, under the console's root ([`root`]).
 const NAV: [(Nav, &str, &str); 4] = [
-    (Nav::Launcher, "/_console/", "Launcher"),
-    (Nav::Patients, "/_console/patients", "Patients"),
-    (Nav::Audit, "/_console/audit", "Audit trail"),
-    (Nav::Clients, "/_console/clients", "Clients"),
+    (Nav::Launcher, "/", "Launcher"),
+    (Nav::Patients, "/patients", "Patients"),
+    (Nav::Audit, "/audit", "Audit trail"),
+    (Nav::Clients, "/clients", "Clients"),
 ];
+
+/// The console's path on this server: `/_console`, or `/t/{name}/_console` for a
+/// tenant. Every link and form action starts with it.
+fn root(state: &AppState) -> String {
+    state.urls().local("/_console")
+}
 
 const STYLE: &str = "body{max-width:72em}\
     nav{display:flex;gap:1.2em;padding:.6em 0;border-bottom:1px solid #ccc;margin-bottom:1em}\
@@ -110,8 +119,8 @@ const STYLE: &str = "body{max-width:72em}\
     form.inline{display:inline}.nowrap{white-space:nowrap}";
 
 /// A console page: the navigation bar, then `body` (markup whose values the caller
-/// escaped).
-fn page(title: &str, current: Nav, body: &str) -> String {
+/// escaped); `root` as [`root`] gives it.
+fn page(root: &str, title: &str, current: Nav, body: &str) -> String {
     let links: String = NAV
         .iter()
         .map(|(nav, href, label)| {
@@ -120,7 +129,7 @@ fn page(title: &str, current: Nav, body: &str) -> String {
             } else {
                 ""
             };
-            format!("<a href=\"{href}\"{here}>{label}</a>")
+            format!("<a href=\"{root}{href}\"{here}>{label}</a>")
         })
         .collect();
     let nav = format!("<nav><strong>mock EHR console</strong>{links}</nav>");
@@ -135,10 +144,11 @@ fn html(status: StatusCode, page: String) -> Response {
 }
 
 /// A page that only says what went wrong.
-fn error_page(status: StatusCode, current: Nav, message: &str) -> Response {
+fn error_page(root: &str, status: StatusCode, current: Nav, message: &str) -> Response {
     html(
         status,
         page(
+            root,
             "Console error",
             current,
             &format!("<p class=\"error\">{}</p>", escape(message)),
@@ -149,6 +159,7 @@ fn error_page(status: StatusCode, current: Nav, message: &str) -> Response {
 /// A request refused before its page could be made: shown by [`error_page`].
 #[derive(Debug)]
 struct Refused {
+    root: String,
     status: StatusCode,
     current: Nav,
     message: String,
@@ -156,13 +167,14 @@ struct Refused {
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        error_page(self.status, self.current, &self.message)
+        error_page(&self.root, self.status, self.current, &self.message)
     }
 }
 
 /// A POSTed form with the right CSRF token, or the refusal: 400 for a body that is
 /// not a form (or repeats a field), 403 for a missing or wrong token.
 fn checked_form(
+    root: &str,
     csrf: &Csrf,
     form: Result<OAuthForm, AppError>,
     current: Nav,
@@ -173,6 +185,7 @@ fn checked_form(
             _ => "unreadable form".into(),
         };
         Refused {
+            root: root.to_string(),
             status: StatusCode::BAD_REQUEST,
             current,
             message: format!("The form could not be read: {why}."),
@@ -180,6 +193,7 @@ fn checked_form(
     })?;
     if !csrf.accepts(form.params.get("csrf")) {
         return Err(Refused {
+            root: root.to_string(),
             status: StatusCode::FORBIDDEN,
             current,
             message: "Refused: this form was not sent from the console's own page (its csrf \
@@ -255,8 +269,9 @@ fn query_value(value: &str) -> String {
 
 /// Parses a page's query string (strict, as every endpoint: a repeated parameter is an
 /// error).
-fn query(raw: Option<String>, current: Nav) -> Result<Params, Refused> {
+fn query(root: &str, raw: Option<String>, current: Nav) -> Result<Params, Refused> {
     Params::parse(raw.unwrap_or_default().as_bytes()).map_err(|e| Refused {
+        root: root.to_string(),
         status: StatusCode::BAD_REQUEST,
         current,
         message: format!("The query string could not be read: {e}."),

@@ -21,7 +21,8 @@ fn cell(value: Option<&str>) -> String {
 }
 
 pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let params = match query(raw, Nav::Audit) {
+    let root = super::root(&state);
+    let params = match query(&root, raw, Nav::Audit) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -88,11 +89,11 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
         format!("<datalist id=\"{id}\">{opts}</datalist>")
     };
     let body = format!(
-        "<form method=\"get\" action=\"/_console/audit\">\
+        "<form method=\"get\" action=\"{root}/audit\">\
          <label>Client <input name=\"client\" list=\"clients\" value=\"{client}\"></label>{l_clients}\
          <label>Patient <input name=\"patient\" list=\"patients\" value=\"{patient}\"></label>{l_patients}\
          <label>Outcome <input name=\"outcome\" list=\"outcomes\" value=\"{outcome}\" placeholder=\"success\"></label>{l_outcomes}\
-         <button type=\"submit\">Filter</button> <a href=\"/_console/audit\">Clear</a></form>\
+         <button type=\"submit\">Filter</button> <a href=\"{root}/audit\">Clear</a></form>\
          <p id=\"audit-count\">Showing {shown} of {matching} matching events ({total} in the trail), newest first. \
          Times are the server clock's (UTC). Tokens appear only by id.</p>\
          <table><thead><tr><th>#</th><th>Time</th><th>Event</th><th>Client</th><th>User</th><th>Patient</th>\
@@ -106,6 +107,6 @@ pub(super) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
     );
     html(
         StatusCode::OK,
-        super::page("Audit trail", Nav::Audit, &body),
+        super::page(&root, "Audit trail", Nav::Audit, &body),
     )
 }

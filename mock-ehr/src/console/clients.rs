@@ -101,7 +101,7 @@ pub(super) async fn register(
     Extension(csrf): Extension<Csrf>,
     form: Result<OAuthForm, AppError>,
 ) -> Response {
-    let params = match checked_form(&csrf, form, Nav::Clients) {
+    let params = match checked_form(&super::root(&state), &csrf, form, Nav::Clients) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -195,7 +195,7 @@ pub(super) async fn delete(
     Extension(csrf): Extension<Csrf>,
     form: Result<OAuthForm, AppError>,
 ) -> Response {
-    let params = match checked_form(&csrf, form, Nav::Clients) {
+    let params = match checked_form(&super::root(&state), &csrf, form, Nav::Clients) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -266,7 +266,7 @@ fn list_items(items: &[String]) -> String {
         .join("<br>")
 }
 
-fn row(c: &Client, csrf: &Csrf) -> String {
+fn row(root: &str, c: &Client, csrf: &Csrf) -> String {
     let kind = match c.auth {
         ClientAuthMethod::None => "public",
         _ => "confidential",
@@ -284,7 +284,7 @@ fn row(c: &Client, csrf: &Csrf) -> String {
     format!(
         "<tr><td><code>{id}</code><br>{name}</td><td>{kind}</td><td>{auth}{dpop}</td><td>{redirects}</td>\
          <td>{launches}</td><td>{scope}</td><td>{keys}</td><td>\
-         <form class=\"inline\" method=\"post\" action=\"/_console/clients/delete\">{csrf}\
+         <form class=\"inline\" method=\"post\" action=\"{root}/clients/delete\">{csrf}\
          <input type=\"hidden\" name=\"client_id\" value=\"{id}\">\
          <label><input type=\"checkbox\" name=\"confirm\" value=\"yes\"> Really delete</label>\
          <button type=\"submit\">Delete</button></form></td></tr>",
@@ -307,11 +307,12 @@ fn render(
     form: &RegisterForm,
     errors: &FieldErrors,
 ) -> Response {
+    let root = super::root(state);
     let rows: String = {
         let store = state.store();
         let mut clients: Vec<&Client> = store.directory.clients.values().collect();
         clients.sort_by(|a, b| a.id.cmp(&b.id));
-        clients.iter().map(|c| row(c, csrf)).collect()
+        clients.iter().map(|c| row(&root, c, csrf)).collect()
     };
     let auth_options = options(
         AUTH_METHODS.iter().map(|(v, l)| (*v, (*l).to_string())),
@@ -324,7 +325,7 @@ fn render(
          <h2>Register a client</h2><p class=\"hint\">The rules of dynamic registration \
          (<code>POST /register</code>, RFC 7591) apply: scopes are kept to what the demo clients may \
          have.</p>{summary}\
-         <form method=\"post\" action=\"/_console/clients\">{csrf}\
+         <form method=\"post\" action=\"{root}/clients\">{csrf}\
          <label>client_id (empty: generated) <input name=\"client_id\" value=\"{client_id}\"> {e_client_id}</label>\
          <label>Name <input name=\"client_name\" value=\"{client_name}\"></label>\
          <label>Authentication <select name=\"auth\">{auth_options}</select> {e_auth}</label>\
@@ -353,5 +354,5 @@ fn render(
         e_scope = errors.show("scope"),
         e_register = errors.show("register"),
     );
-    html(status, super::page("Clients", Nav::Clients, &body))
+    html(status, super::page(&root, "Clients", Nav::Clients, &body))
 }

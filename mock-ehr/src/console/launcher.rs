@@ -158,7 +158,7 @@ pub(super) async fn page(
     Extension(csrf): Extension<Csrf>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = match query(raw, Nav::Launcher) {
+    let params = match query(&super::root(&state), raw, Nav::Launcher) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -178,7 +178,7 @@ pub(super) async fn submit(
     Extension(csrf): Extension<Csrf>,
     form: Result<OAuthForm, AppError>,
 ) -> Response {
-    let params = match checked_form(&csrf, form, Nav::Launcher) {
+    let params = match checked_form(&super::root(&state), &csrf, form, Nav::Launcher) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -424,6 +424,7 @@ fn render(
     errors: &FieldErrors,
     done: Option<&Launched>,
 ) -> Response {
+    let root = super::root(state);
     let (patients, users, encounters, launch_urls) = choices(state);
     let types: String = TYPES
         .iter()
@@ -472,7 +473,7 @@ fn render(
     let result = done.map(result_html).unwrap_or_default();
     let body = format!(
         "{result}{summary}\
-         <form method=\"post\" action=\"/_console/launch\">{csrf}\
+         <form method=\"post\" action=\"{root}/launch\">{csrf}\
          <fieldset><legend>Launch type</legend>{types}{e_type}</fieldset>\
          <label>Patient <select name=\"patient\">{patient_options}</select> {e_patient}</label>\
          <label>User (practitioner, or the patient's own user for a patient launch) \
@@ -505,7 +506,7 @@ fn render(
         e_fault = errors.show("fault"),
         e_launch = errors.show("launch"),
     );
-    html(status, super::page("Launcher", Nav::Launcher, &body))
+    html(status, super::page(&root, "Launcher", Nav::Launcher, &body))
 }
 
 fn result_html(done: &Launched) -> String {

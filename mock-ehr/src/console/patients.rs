@@ -95,7 +95,8 @@ fn rows(state: &AppState) -> Vec<Row> {
 }
 
 pub(super) async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let params = match query(raw, Nav::Patients) {
+    let root = super::root(&state);
+    let params = match query(&root, raw, Nav::Patients) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -116,14 +117,14 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery)
         .map(|r| {
             let json = if r.in_data {
                 format!(
-                    "<a href=\"/_console/fhir/Patient/{id}\">JSON</a>",
+                    "<a href=\"{root}/fhir/Patient/{id}\">JSON</a>",
                     id = escape(&query_value(&r.id))
                 )
             } else {
                 "no Patient resource in the data".into()
             };
             format!(
-                "<tr><td><a href=\"/_console/patients/{href}\">{name}</a></td><td>{gender}</td>\
+                "<tr><td><a href=\"{root}/patients/{href}\">{name}</a></td><td>{gender}</td>\
                  <td>{birth}</td><td><code>{id}</code></td><td>{json}</td></tr>",
                 href = escape(&query_value(&r.id)),
                 name = escape(if r.name.is_empty() { &r.id } else { &r.name }),
@@ -143,7 +144,7 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery)
         )
     };
     let body = format!(
-        "<form method=\"get\" action=\"/_console/patients\" role=\"search\">\
+        "<form method=\"get\" action=\"{root}/patients\" role=\"search\">\
          <label>Name or id contains <input name=\"q\" value=\"{q}\" type=\"search\"></label>\
          <button type=\"submit\">Search</button></form><p id=\"patient-count\">{count}</p>\
          <table><thead><tr><th>Name</th><th>Gender</th><th>Birth date</th><th>Id</th><th>FHIR</th></tr></thead>\
@@ -152,7 +153,10 @@ pub(super) async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery)
          <code>/fhir</code> needs one. They exist only with the admin controls.</p>",
         q = escape(&q),
     );
-    html(StatusCode::OK, page("Patients", Nav::Patients, &body))
+    html(
+        StatusCode::OK,
+        page(&root, "Patients", Nav::Patients, &body),
+    )
 }
 
 /// A one-line summary of a resource: what, when, status and value.
@@ -211,8 +215,10 @@ fn summary(resource: &Value) -> (String, String, String) {
 }
 
 pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let root = super::root(&state);
     if !fhir::valid_id(&id) {
         return error_page(
+            &root,
             StatusCode::BAD_REQUEST,
             Nav::Patients,
             &format!("{id:?} is not a FHIR id."),
@@ -227,6 +233,7 @@ pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
     if patient.is_none() && !known {
         drop(data);
         return error_page(
+            &root,
             StatusCode::NOT_FOUND,
             Nav::Patients,
             &format!("There is no patient {id:?} in the data."),
@@ -254,7 +261,7 @@ pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
                 let (what, when, status) = summary(r);
                 format!(
                     "<tr><td>{what}</td><td>{when}</td><td>{status}</td>\
-                     <td><a href=\"/_console/fhir/{ty}/{href}\"><code>{rid}</code></a></td></tr>",
+                     <td><a href=\"{root}/fhir/{ty}/{href}\"><code>{rid}</code></a></td></tr>",
                     what = escape(&what),
                     when = escape(&when),
                     status = escape(&status),
@@ -274,7 +281,7 @@ pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
         Some(p) => (
             name_of(p),
             format!(
-                "<p>{gender}, born {birth}. <a href=\"/_console/fhir/Patient/{href}\">Patient JSON</a></p>",
+                "<p>{gender}, born {birth}. <a href=\"{root}/fhir/Patient/{href}\">Patient JSON</a></p>",
                 gender = escape(&text(p, "gender")),
                 birth = escape(&text(p, "birthDate")),
                 href = escape(&query_value(&id)),
@@ -287,7 +294,7 @@ pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
     };
     let launch = if known {
         format!(
-            "<p><a href=\"/_console/?patient={}\">Launch an app for this patient</a></p>",
+            "<p><a href=\"{root}/?patient={}\">Launch an app for this patient</a></p>",
             escape(&query_value(&id))
         )
     } else {
@@ -296,12 +303,12 @@ pub(super) async fn show(State(state): State<AppState>, Path(id): Path<String>) 
     let body = format!(
         "<p><code>Patient/{id}</code>: {name}</p>{facts}{launch}\
          <p>{total} resources in this patient's compartment.</p>{sections}\
-         <p><a href=\"/_console/patients\">All patients</a></p>",
+         <p><a href=\"{root}/patients\">All patients</a></p>",
         id = escape(&id),
         name = escape(&name),
     );
     let title = if name.is_empty() { id.clone() } else { name };
-    html(StatusCode::OK, page(&title, Nav::Patients, &body))
+    html(StatusCode::OK, page(&root, &title, Nav::Patients, &body))
 }
 
 /// A resource's FHIR JSON, from the store (no token: admin only).

@@ -637,3 +637,60 @@ async fn dpop_bound_flow_under_a_tenant_over_https() {
     );
     ehr.shutdown().await.unwrap();
 }
+
+/// The web console of a tenant links, posts and redirects under the tenant's prefix, and
+/// shows that tenant's own audit trail.
+#[tokio::test]
+async fn the_console_of_a_tenant_links_under_its_prefix() {
+    let ehr = two_tenants().await;
+    let http = Client::plain();
+    let base = ehr.base_url();
+    let bare = http.get(&format!("{base}/t/t2/_console")).await;
+    assert_eq!(bare.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(bare.header("location"), "/t/t2/_console/");
+
+    let launcher = http.get(&format!("{base}/t/t2/_console/")).await;
+    assert_eq!(launcher.status, StatusCode::OK);
+    let page = launcher.text();
+    for link in [
+        "href=\"/t/t2/_console/patients\"",
+        "href=\"/t/t2/_console/audit\"",
+        "href=\"/t/t2/_console/clients\"",
+        "action=\"/t/t2/_console/launch\"",
+    ] {
+        assert!(page.contains(link), "{link} missing in {page}");
+    }
+    assert!(!page.contains("\"/_console"), "{page}");
+
+    // Every link of the patient pages works where it points.
+    let list = http.get(&format!("{base}/t/t2/_console/patients")).await;
+    let page = list.text();
+    let patient = page
+        .split("href=\"/t/t2/_console/patients/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let show = http
+        .get(&format!("{base}/t/t2/_console/patients/{patient}"))
+        .await;
+    assert_eq!(show.status, StatusCode::OK);
+    assert!(
+        show.text()
+            .contains(&format!("href=\"/t/t2/_console/fhir/Patient/{patient}\"")),
+        "{}",
+        show.text()
+    );
+    let json = http
+        .get(&format!("{base}/t/t2/_console/fhir/Patient/{patient}"))
+        .await;
+    assert_eq!(json.status, StatusCode::OK);
+
+    // A refused form (no CSRF token) answers under the prefix too.
+    let refused = http
+        .post_form(&format!("{base}/t/t2/_console/clients"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text().contains("href=\"/t/t2/_console/audit\""));
+    ehr.shutdown().await.unwrap();
+}
