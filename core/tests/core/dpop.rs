@@ -1038,6 +1038,54 @@ fn memory_replay_cache_is_bounded_and_fails_closed() {
     );
 }
 
+/// A shared replay store that is down: every call fails, as a `ReplayCache`
+/// implementation must (fail closed, with the dedicated code).
+pub struct DownStore;
+
+impl ReplayCache for DownStore {
+    fn check_and_insert(&self, _key: &str, _expires_at: i64, _now: i64) -> Result<bool, Error> {
+        Err(DpopError::ReplayStoreUnavailable.into())
+    }
+}
+
+#[test]
+fn replay_store_that_cannot_answer() {
+    let p = proof("GET", URL);
+    let request = ProofRequest::new("GET", URL);
+    let with = |store: &dyn ReplayCache| {
+        dpop::verify(
+            &p,
+            &request,
+            &DpopValidation::default(),
+            &RustCrypto,
+            store,
+            NOW,
+        )
+    };
+    // A store that failed: its own code, not "cache full".
+    assert_eq!(code(with(&DownStore)), "ERR_DPOP_REPLAY_STORE_UNAVAILABLE");
+    let e = with(&DownStore).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Dpop(DpopError::ReplayStoreUnavailable),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "DPoP replay store did not answer; proof refused");
+    // The built-in cache with no room is still "cache full".
+    assert_eq!(
+        code(with(&MemoryReplayCache::with_capacity(0))),
+        "ERR_DPOP_REPLAY_CACHE_FULL"
+    );
+    // Both are the server's fault; a replay is the client's.
+    assert!(DpopError::ReplayStoreUnavailable.is_server_error());
+    assert!(DpopError::ReplayCacheFull.is_server_error());
+    assert!(!DpopError::Replay.is_server_error());
+    // The proof was never recorded: a working store takes it afterwards.
+    let cache = MemoryReplayCache::new();
+    with(&cache).unwrap();
+    assert_eq!(code(with(&cache)), "ERR_DPOP_REPLAY");
+}
+
 #[test]
 fn memory_replay_cache_at_capacity_churn() {
     // 100k live entries, then steady churn: each call evicts one expired entry.

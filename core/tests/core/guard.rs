@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 use smartgate_core::dpop::{
-    DpopKey, DpopValidation, MemoryReplayCache, NoncePolicy, RotatingNonce,
+    DpopError, DpopKey, DpopValidation, MemoryReplayCache, NoncePolicy, ReplayCache, RotatingNonce,
 };
 use smartgate_core::guard::{Authorized, Checked, DpopMode, Guard, Rejection, Request};
 use smartgate_core::jwk::JwkSet;
@@ -13,7 +13,7 @@ use smartgate_core::jwt::Validation;
 use smartgate_core::provider::rustcrypto::RustCrypto;
 
 use crate::common::*;
-use crate::dpop::client;
+use crate::dpop::{DownStore, client};
 
 const URL: &str = "https://ehr.example.org/fhir/Observation?patient=123";
 const ALL_ALGS: &str = "ES256 ES384 RS256 RS384 RS512 PS256 PS384";
@@ -546,15 +546,58 @@ fn replayed_proof() {
     g.check(&req, &RustCrypto, &cache).unwrap();
     let r = g.check(&req, &RustCrypto, &cache).unwrap_err();
     assert_rejection(&r, 401, Some("invalid_dpop_proof"), "ERR_DPOP_REPLAY");
-    // A full cache fails closed.
-    let full = MemoryReplayCache::with_capacity(0);
-    let r = g.check(&req, &RustCrypto, &full).unwrap_err();
-    assert_rejection(
-        &r,
-        401,
-        Some("invalid_dpop_proof"),
-        "ERR_DPOP_REPLAY_CACHE_FULL",
-    );
+}
+
+#[test]
+fn replay_store_failures_are_503() {
+    let key = client();
+    let t = bound(&key);
+    let auth = format!("DPoP {t}");
+    let p = proof_for(&key, &t, 1);
+    let req = Request::new("GET", URL, NOW).authorization(&auth).dpop(&p);
+    for (mode, challenge) in [
+        (DpopMode::Allowed, format!("Bearer, DPoP algs=\"{ALL_ALGS}\"")),
+        (DpopMode::Required, format!("DPoP algs=\"{ALL_ALGS}\"")),
+    ] {
+        let g = guard(mode);
+        // A full cache and a store that failed both fail closed, each with its code,
+        // as a server error: 503, no OAuth error, the challenges without `error`.
+        let full = MemoryReplayCache::with_capacity(0);
+        for (store, code, description) in [
+            (
+                &full as &dyn ReplayCache,
+                "ERR_DPOP_REPLAY_CACHE_FULL",
+                "DPoP replay cache is full; proof refused until entries expire",
+            ),
+            (
+                &DownStore,
+                "ERR_DPOP_REPLAY_STORE_UNAVAILABLE",
+                "DPoP replay store did not answer; proof refused",
+            ),
+        ] {
+            let r = g.check(&req, &RustCrypto, store).unwrap_err();
+            assert_rejection(&r, 503, None, code);
+            assert_eq!(r.www_authenticate, challenge);
+            assert_eq!(r.description, description);
+            assert_eq!(r.dpop_nonce, None);
+        }
+        // The steps give the same answer for the store's error.
+        let pending = g.begin(&req).unwrap();
+        let token = pending
+            .token_checks()
+            .iter()
+            .position(|c| c.verify(&RustCrypto).is_ok())
+            .ok_or_else(|| JwsError::SignatureInvalid.into());
+        let proof = pending.proof_check().map(|c| c.verify(&RustCrypto));
+        let Checked::Replay(r) = pending.finish(token, proof).unwrap() else {
+            panic!("a proof must go through the replay store");
+        };
+        let r = r
+            .complete(Err(DpopError::ReplayStoreUnavailable.into()))
+            .unwrap_err();
+        assert_rejection(&r, 503, None, "ERR_DPOP_REPLAY_STORE_UNAVAILABLE");
+        assert_eq!(r.www_authenticate, challenge);
+    }
 }
 
 #[test]
