@@ -556,7 +556,10 @@ fn replay_store_failures_are_503() {
     let p = proof_for(&key, &t, 1);
     let req = Request::new("GET", URL, NOW).authorization(&auth).dpop(&p);
     for (mode, challenge) in [
-        (DpopMode::Allowed, format!("Bearer, DPoP algs=\"{ALL_ALGS}\"")),
+        (
+            DpopMode::Allowed,
+            format!("Bearer, DPoP algs=\"{ALL_ALGS}\""),
+        ),
         (DpopMode::Required, format!("DPoP algs=\"{ALL_ALGS}\"")),
     ] {
         let g = guard(mode);
