@@ -42,7 +42,7 @@
 //! | with an access token: `ath` present and equal to [`access_token_hash`] | `ERR_DPOP_ATH_MISSING`, `ERR_DPOP_ATH_MISMATCH` |
 //! | with a [`NoncePolicy`]: `nonce` present and accepted | `ERR_DPOP_NONCE_MISSING`, `ERR_DPOP_NONCE_INVALID` |
 //! | the signature verifies with `jwk` (step 2) | `ERR_JWS_SIGNATURE_INVALID` |
-//! | `jti` not seen before for this key (step 3) | `ERR_DPOP_REPLAY`, `ERR_DPOP_REPLAY_CACHE_FULL` |
+//! | `jti` not seen before for this key (step 3) | `ERR_DPOP_REPLAY`; `ERR_DPOP_REPLAY_CACHE_FULL` or `ERR_DPOP_REPLAY_STORE_UNAVAILABLE` when the store cannot record it (fail closed) |
 //!
 //! Then, for an access token, [`check_binding`] compares its `cnf.jkt` with the
 //! proof's thumbprint (`ERR_DPOP_CNF_INVALID`, `ERR_DPOP_TOKEN_NOT_BOUND`,
@@ -128,6 +128,10 @@ pub enum DpopError {
     Replay,
     /// The replay cache is full of live entries; the proof is refused (fail closed).
     ReplayCacheFull,
+    /// The replay store failed to answer (a shared store that is down, timed out or
+    /// answered something else than yes or no); the proof is refused (fail closed).
+    /// The error a [`ReplayCache`] implementation returns when it cannot answer.
+    ReplayStoreUnavailable,
     /// The access token's `cnf` claim is not an object, or a member of it (`jkt`,
     /// `x5t#S256`) not a string.
     CnfInvalid,
@@ -157,15 +161,26 @@ impl DpopError {
             Self::NonceInvalid(_) => "ERR_DPOP_NONCE_INVALID",
             Self::Replay => "ERR_DPOP_REPLAY",
             Self::ReplayCacheFull => "ERR_DPOP_REPLAY_CACHE_FULL",
+            Self::ReplayStoreUnavailable => "ERR_DPOP_REPLAY_STORE_UNAVAILABLE",
             Self::CnfInvalid => "ERR_DPOP_CNF_INVALID",
             Self::TokenNotBound => "ERR_DPOP_TOKEN_NOT_BOUND",
             Self::JktMismatch => "ERR_DPOP_JKT_MISMATCH",
         }
     }
 
+    /// Whether the server, not the proof, is at fault: the replay store could not
+    /// record the proof ([`DpopError::ReplayCacheFull`],
+    /// [`DpopError::ReplayStoreUnavailable`]). The proof is refused all the same (fail
+    /// closed), but a response should say "try again later" (the guard answers 503),
+    /// not "your proof is invalid".
+    pub fn is_server_error(&self) -> bool {
+        matches!(self, Self::ReplayCacheFull | Self::ReplayStoreUnavailable)
+    }
+
     /// The OAuth error for a response: `use_dpop_nonce` for the nonce errors,
     /// `invalid_token` for the binding errors (RFC 9449 section 7.1, figure 16),
-    /// `invalid_dpop_proof` for everything else.
+    /// `invalid_dpop_proof` for everything else (including the server errors of
+    /// [`DpopError::is_server_error`], for a response that must name one).
     pub fn oauth_error(&self) -> &'static str {
         match self {
             Self::NonceMissing(_) | Self::NonceInvalid(_) => "use_dpop_nonce",
@@ -205,6 +220,9 @@ impl fmt::Display for DpopError {
             Self::Replay => f.write_str("DPoP proof jti was already used"),
             Self::ReplayCacheFull => {
                 f.write_str("DPoP replay cache is full; proof refused until entries expire")
+            }
+            Self::ReplayStoreUnavailable => {
+                f.write_str("DPoP replay store did not answer; proof refused")
             }
             Self::CnfInvalid => f.write_str("access token cnf claim is malformed"),
             Self::TokenNotBound => f.write_str("access token is not DPoP-bound (no cnf.jkt)"),
@@ -556,7 +574,8 @@ impl ReplayCheck {
     /// Step 3 with a synchronous [`ReplayCache`].
     ///
     /// # Errors
-    /// `ERR_DPOP_REPLAY`, `ERR_DPOP_REPLAY_CACHE_FULL` or the cache's error.
+    /// `ERR_DPOP_REPLAY`, `ERR_DPOP_REPLAY_CACHE_FULL`,
+    /// `ERR_DPOP_REPLAY_STORE_UNAVAILABLE` or the cache's error.
     pub fn check(self, cache: &dyn ReplayCache, now: i64) -> Result<VerifiedProof, Error> {
         let first_use = cache.check_and_insert(&self.key, self.expires_at, now);
         self.complete(first_use)

@@ -19,6 +19,7 @@
 //! | the token is not a valid JWT for this guard | 401 | `invalid_token` | `ERR_JWS_*`, `ERR_JWT_*`, `ERR_INPUT_TOO_LARGE` |
 //! | `DPoP` scheme without a `DPoP` header | 401 | `invalid_dpop_proof` | `ERR_GUARD_DPOP_PROOF_MISSING` |
 //! | the proof is refused ([`crate::dpop`]) | 401 | `invalid_dpop_proof` | `ERR_DPOP_*`, `ERR_JWS_*`, `ERR_JWK_*` |
+//! | the replay store cannot record the proof: full of live entries, or failed to answer ([`ReplayCache`]); refused (fail closed), the server's fault | 503 | none; `WWW-Authenticate` holds the challenges without `error` | `ERR_DPOP_REPLAY_CACHE_FULL`, `ERR_DPOP_REPLAY_STORE_UNAVAILABLE` |
 //! | a nonce policy is set and the proof's nonce is missing or not accepted | 401 | `use_dpop_nonce`, with `DPoP-Nonce` | `ERR_DPOP_NONCE_MISSING`, `ERR_DPOP_NONCE_INVALID` |
 //! | `DPoP` scheme, token without `cnf.jkt` | 401 | `invalid_token` | `ERR_DPOP_TOKEN_NOT_BOUND` |
 //! | `DPoP` scheme, `cnf.jkt` is not the proof key's thumbprint | 401 | `invalid_token` | `ERR_DPOP_JKT_MISMATCH` |
@@ -377,6 +378,9 @@ impl Guard {
             )
             | Error::InvalidArgument(_) => (400, Some("invalid_request")),
             Error::Guard(GuardError::DpopProofMissing) => (401, Some("invalid_dpop_proof")),
+            // The replay store could not record the proof: refused (fail closed), but
+            // the server is at fault, not the client's credentials.
+            Error::Dpop(e) if e.is_server_error() => (503, None),
             Error::Dpop(e) => (401, Some(e.oauth_error())),
             // A proof's JOSE-level errors are proof errors; everything else is the token.
             Error::Jws(_) | Error::Jwk(_) | Error::Base64(_) | Error::TooLarge(_)
@@ -636,8 +640,10 @@ impl ReplayPending<'_> {
     /// Step 3 with the store's answer: `Ok(true)` for a first use.
     ///
     /// # Errors
-    /// A [`Rejection`] (`invalid_dpop_proof`) for `Ok(false)` (`ERR_DPOP_REPLAY`) or
-    /// the store's error (`ERR_DPOP_REPLAY_CACHE_FULL`, ...).
+    /// A [`Rejection`]: 401 `invalid_dpop_proof` for `Ok(false)` (`ERR_DPOP_REPLAY`);
+    /// for the store's error, 503 with no OAuth error for
+    /// `ERR_DPOP_REPLAY_CACHE_FULL` and `ERR_DPOP_REPLAY_STORE_UNAVAILABLE`, the
+    /// [module docs](self)' answer for any other.
     pub fn complete(self, first_use: Result<bool, Error>) -> Result<Authorized, Rejection> {
         match self.check.complete(first_use) {
             Ok(_) => Ok(self.authorized),

@@ -5,7 +5,8 @@
 // characters, no secret in it; `expiresAt` (seconds since the epoch) is when the proof
 // would be refused as stale anyway, so the entry can expire with it. SET NX is atomic:
 // of two instances racing on one proof, exactly one gets 'OK'. A rejected promise (Redis
-// down) makes the guard refuse the request: it fails closed.
+// down) makes the guard refuse the request: it fails closed, with status 503 and
+// ERR_DPOP_REPLAY_STORE_UNAVAILABLE.
 export function redisReplayCache(client, { prefix = 'smartgate:dpop:' } = {}) {
   return {
     async checkAndInsert(key, expiresAt, now) {

@@ -76,6 +76,7 @@ export type SmartgateErrorCode =
   | 'ERR_DPOP_NONCE_INVALID'
   | 'ERR_DPOP_REPLAY'
   | 'ERR_DPOP_REPLAY_CACHE_FULL'
+  | 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE'
   | 'ERR_DPOP_CNF_INVALID'
   | 'ERR_DPOP_TOKEN_NOT_BOUND'
   | 'ERR_DPOP_JKT_MISMATCH'
@@ -425,8 +426,9 @@ export interface GuardAllowed {
 
 export interface GuardDenied {
   ok: false;
-  status: 400 | 401 | 403;
-  /** The OAuth error; null when the request carried no usable credentials. */
+  /** 503 when the replay cache could not record the proof (full, or the store failed). */
+  status: 400 | 401 | 403 | 503;
+  /** The OAuth error; null when the request carried no usable credentials, and for a 503. */
   error: 'invalid_request' | 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope' | null;
   errorDescription: string;
   /** Send as the WWW-Authenticate header. */

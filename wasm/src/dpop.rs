@@ -52,14 +52,23 @@ impl NoncePolicy for ExpectedNonce {
     }
 }
 
-/// What the store said about a replay key: first use, seen before, or no answer.
+/// The store's answer (from the glue's `askReplay`): first use.
+pub(crate) const REPLAY_FIRST_USE: i32 = 1;
+/// The store's answer: seen before (a replay).
+pub(crate) const REPLAY_SEEN: i32 = 0;
+/// The store is full of live entries (a `MemoryReplayCache`, or any store that threw a
+/// `SmartgateError` with code `ERR_DPOP_REPLAY_CACHE_FULL`).
+pub(crate) const REPLAY_FULL: i32 = -2;
+
+/// What the store said about a replay key: first use, seen before, full, or no usable
+/// answer (anything else: it threw, its promise rejected, or it answered something
+/// other than a boolean). The last two refuse the proof (fail closed).
 pub(crate) fn replay_answer(first_use: i32) -> core::result::Result<bool, Error> {
     match first_use {
-        1 => Ok(true),
-        0 => Ok(false),
-        // The store is full or failed: refuse (fail closed). The core has one code for
-        // "cannot record this proof": ERR_DPOP_REPLAY_CACHE_FULL.
-        _ => Err(DpopError::ReplayCacheFull.into()),
+        REPLAY_FIRST_USE => Ok(true),
+        REPLAY_SEEN => Ok(false),
+        REPLAY_FULL => Err(DpopError::ReplayCacheFull.into()),
+        _ => Err(DpopError::ReplayStoreUnavailable.into()),
     }
 }
 
@@ -207,11 +216,13 @@ impl DpopStep {
         Ok(json!({ "key": check.key(), "expiresAt": check.expires_at() }).to_string())
     }
 
-    /// Step 3 with the store's answer (`first_use`: 1 first use, 0 seen before, -1 the
-    /// store failed or is full): the result as JSON `{jkt, jti, iat, alg, jwk, nonce?}`.
+    /// Step 3 with the store's answer (`first_use`: 1 first use, 0 seen before, -2 the
+    /// store is full, -1 the store failed): the result as JSON
+    /// `{jkt, jti, iat, alg, jwk, nonce?}`.
     ///
     /// # Errors
-    /// `ERR_JWS_SIGNATURE_INVALID`, `ERR_DPOP_REPLAY`, `ERR_DPOP_REPLAY_CACHE_FULL`.
+    /// `ERR_JWS_SIGNATURE_INVALID`, `ERR_DPOP_REPLAY`, `ERR_DPOP_REPLAY_CACHE_FULL`,
+    /// `ERR_DPOP_REPLAY_STORE_UNAVAILABLE`.
     pub fn complete(
         &self,
         signature_ok: bool,
@@ -471,9 +482,17 @@ mod tests {
         let e = step
             .verified(true)
             .unwrap()
-            .complete(replay_answer(-1))
+            .complete(replay_answer(REPLAY_FULL))
             .unwrap_err();
         assert_eq!(e.code(), "ERR_DPOP_REPLAY_CACHE_FULL");
+        for failed in [-1, 2, i32::MIN, i32::MAX] {
+            let e = step
+                .verified(true)
+                .unwrap()
+                .complete(replay_answer(failed))
+                .unwrap_err();
+            assert_eq!(e.code(), "ERR_DPOP_REPLAY_STORE_UNAVAILABLE");
+        }
         let e = step.verified(false).err().unwrap();
         assert_eq!(e.code, "ERR_JWS_SIGNATURE_INVALID");
     }

@@ -364,8 +364,9 @@ impl GuardStep {
         }
     }
 
-    /// Step 3 with the store's answer (`first_use`: 1 first use, 0 seen before, -1 the
-    /// store failed or is full: refused, fail closed). JSON: the decision.
+    /// Step 3 with the store's answer (`first_use`: 1 first use, 0 seen before, -2 the
+    /// store is full, -1 the store failed; both refused, fail closed, with a 503).
+    /// JSON: the decision.
     pub fn complete(&self, guard: &WasmGuard, token: i32, proof: i32, first_use: i32) -> String {
         match self.checked(guard, token, proof) {
             Err(rejection) => rejection,

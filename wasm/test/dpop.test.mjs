@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import * as jose from 'jose';
-import { DpopKey, MemoryReplayCache, jwkThumbprint, verifyDpopProof } from 'smartgate';
+import { DpopKey, MemoryReplayCache, SmartgateError, jwkThumbprint, verifyDpopProof } from 'smartgate';
 import { CRYPTO, NOW, b64u, rejects, throws } from './helpers.mjs';
 
 const URL_ = 'https://ehr.example.org/fhir/Observation';
@@ -89,9 +89,22 @@ test('replay: a jti is accepted once per key, then refused; stores that fail ref
   assert.equal(calls.length, 1);
   assert.match(calls[0][0], /^[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(calls[0].slice(1), [NOW + 60, NOW + 3]);
-  for (const bad of [{ checkAndInsert: () => 'yes' }, { checkAndInsert: () => Promise.reject(new Error('down')) }, { checkAndInsert: () => { throw new Error('x'); } }]) {
-    await rejects(async () => verifyDpopProof(await key.proof({ method: 'GET', url: URL_, now: NOW }), { method: 'GET', url: URL_, now: NOW, replayCache: bad }), 'ERR_DPOP_REPLAY_CACHE_FULL');
+  // A store that cannot answer (a non-boolean, a rejection, a throw, even a hostile
+  // throw) is not "full": its own code, fail closed.
+  const hostile = new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } });
+  const stores = [
+    ['non-boolean', { checkAndInsert: () => 'yes' }],
+    ['resolves to a non-boolean', { checkAndInsert: async () => 1 }],
+    ['rejects', { checkAndInsert: () => Promise.reject(new Error('down')) }],
+    ['throws', { checkAndInsert: () => { throw new Error('x'); } }],
+    ['throws a Proxy', { checkAndInsert: () => { throw hostile; } }],
+  ];
+  for (const [what, bad] of stores) {
+    await rejects(async () => verifyDpopProof(await key.proof({ method: 'GET', url: URL_, now: NOW }), { method: 'GET', url: URL_, now: NOW, replayCache: bad }), 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', what);
   }
+  // A custom store may say "full" the way MemoryReplayCache does.
+  const full = { checkAndInsert: () => { throw new SmartgateError('ERR_DPOP_REPLAY_CACHE_FULL', 'no room'); } };
+  await rejects(async () => verifyDpopProof(await key.proof({ method: 'GET', url: URL_, now: NOW }), { method: 'GET', url: URL_, now: NOW, replayCache: full }), 'ERR_DPOP_REPLAY_CACHE_FULL');
   const tiny = new MemoryReplayCache({ capacity: 1 });
   await verifyDpopProof(await key.proof({ method: 'GET', url: URL_, now: NOW }), { method: 'GET', url: URL_, now: NOW, replayCache: tiny });
   await rejects(async () => verifyDpopProof(await key.proof({ method: 'GET', url: URL_, now: NOW }), { method: 'GET', url: URL_, now: NOW, replayCache: tiny }), 'ERR_DPOP_REPLAY_CACHE_FULL');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import * as jose from 'jose';
-import { DpopKey, JwkSet, ResourceGuard, ScopeSet } from 'smartgate';
+import { DpopKey, JwkSet, MemoryReplayCache, ResourceGuard, ScopeSet } from 'smartgate';
 import { AUD, CRYPTO, ISS, NOW, b64u, keyPair, sign, throws } from './helpers.mjs';
 
 const URL_ = 'https://ehr.example.org/fhir/Observation?patient=123';
@@ -70,6 +70,32 @@ test('bearer tokens in allowed and off modes; the three challenge shapes', async
   assert.equal(allowed.wwwAuthenticate, `Bearer, DPoP ${ALGS}`);
   const required = await (await guardFor({ dpop: 'required', dpopAlgorithms: ['ES256'] })).check(none);
   assert.equal(required.wwwAuthenticate, 'DPoP algs="ES256"');
+});
+
+test('a replay store that cannot record the proof: 503, no OAuth error, its own code', async () => {
+  const hostile = new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } });
+  const stores = [
+    ['throws', { checkAndInsert: () => { throw new Error('ECONNREFUSED'); } }, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'DPoP replay store did not answer; proof refused'],
+    ['rejects', { checkAndInsert: () => Promise.reject(new Error('ECONNREFUSED')) }, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'DPoP replay store did not answer; proof refused'],
+    ['answers a non-boolean', { checkAndInsert: async () => 'OK' }, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'DPoP replay store did not answer; proof refused'],
+    ['answers undefined', { checkAndInsert: () => undefined }, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'DPoP replay store did not answer; proof refused'],
+    ['throws a hostile Proxy', { checkAndInsert: () => { throw hostile; } }, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'DPoP replay store did not answer; proof refused'],
+    ['is a full MemoryReplayCache', new MemoryReplayCache({ capacity: 1 }), 'ERR_DPOP_REPLAY_CACHE_FULL', 'DPoP replay cache is full; proof refused until entries expire'],
+  ];
+  for (const [what, replayCache, code, description] of stores) {
+    const guard = await guardFor({ dpop: 'required', replayCache });
+    const { token, proof } = await bound();
+    if (replayCache instanceof MemoryReplayCache) {
+      const first = await guard.check({ method: 'GET', url: URL_, authorization: `DPoP ${token}`, dpop: await proof(), now: NOW });
+      assert.equal(first.ok, true, JSON.stringify(first));
+    }
+    const out = await guard.check({ method: 'GET', url: URL_, authorization: `DPoP ${token}`, dpop: await proof(), now: NOW });
+    assert.deepEqual(
+      [out.ok, out.status, out.error, out.code, out.errorDescription, out.wwwAuthenticate, out.dpopNonce],
+      [false, 503, null, code, description, `DPoP ${ALGS}`, undefined],
+      what,
+    );
+  }
 });
 
 describe('every guard refusal has its status, error and code', () => {

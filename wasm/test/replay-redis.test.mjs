@@ -94,5 +94,5 @@ test('Redis down: the guard refuses (fails closed)', async () => {
     replayCache: { checkAndInsert: () => Promise.reject(new Error('ECONNREFUSED')) },
   });
   const out = await guard.check(request);
-  assert.deepEqual([out.ok, out.status, out.code], [false, 401, 'ERR_DPOP_REPLAY_CACHE_FULL']);
+  assert.deepEqual([out.ok, out.status, out.error, out.code], [false, 503, null, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE']);
 });

@@ -114,7 +114,7 @@ async function dpop(): Promise<string> {
   if (r.ok) {
     const p: boolean = r.scopes.permits({ resourceType: 'Patient', interaction: 'read' });
     const denied = guard.insufficientScope(r, 'patient/Patient.r');
-    const status: 400 | 401 | 403 = denied.status;
+    const status: 400 | 401 | 403 | 503 = denied.status;
     return String(p) + status + alsoKey.thumbprint;
   }
   // @ts-expect-error dpop takes three modes

@@ -30,7 +30,14 @@ pub trait ReplayCache {
     ///
     /// # Errors
     /// An implementation that cannot answer must fail closed with an error, never
-    /// answer `Ok(true)`: [`MemoryReplayCache`] returns `ERR_DPOP_REPLAY_CACHE_FULL`.
+    /// answer `Ok(true)`. A store that failed (down, timed out, an unusable reply)
+    /// returns [`DpopError::ReplayStoreUnavailable`] (`ERR_DPOP_REPLAY_STORE_UNAVAILABLE`);
+    /// a bounded store with no room left returns [`DpopError::ReplayCacheFull`]
+    /// (`ERR_DPOP_REPLAY_CACHE_FULL`), as [`MemoryReplayCache`] does. Both convert with
+    /// `.into()`; the guard answers both with 503 (not the client's fault).
+    ///
+    /// [`DpopError::ReplayStoreUnavailable`]: crate::dpop::DpopError::ReplayStoreUnavailable
+    /// [`DpopError::ReplayCacheFull`]: crate::dpop::DpopError::ReplayCacheFull
     fn check_and_insert(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error>;
 }
 

@@ -37,7 +37,8 @@ fn guard(mode: DpopMode) -> Guard {
 /// [`DpopMode::Required`] (with a server nonce) and [`DpopMode::Off`]:
 ///
 /// - a rejection is well-formed: status 400, 401 or 403 matching its OAuth error, no
-///   error exactly for missing or unsupported credentials, a `WWW-Authenticate` value
+///   error exactly for missing or unsupported credentials (401) and a replay store
+///   that cannot record the proof (503), a `WWW-Authenticate` value
 ///   of visible ASCII only (nothing the client sent can split the header) that names the
 ///   error, a sanitised description, `DPoP-Nonce` only with `use_dpop_nonce`;
 /// - an authorized request carries a token the configuration accepts, its parsed
@@ -156,7 +157,12 @@ fn check_outcome(guard: &Guard, outcome: &Result<Authorized, Rejection>) {
             }
         }
         Err(r) => {
+            let server_fault = matches!(
+                r.code,
+                "ERR_DPOP_REPLAY_CACHE_FULL" | "ERR_DPOP_REPLAY_STORE_UNAVAILABLE"
+            );
             let expected_status = match r.error {
+                None if server_fault => 503,
                 None => 401,
                 Some("invalid_request") => 400,
                 Some("insufficient_scope") => 403,
@@ -166,10 +172,11 @@ fn check_outcome(guard: &Guard, outcome: &Result<Authorized, Rejection>) {
             assert_eq!(r.status, expected_status, "{r}");
             assert_eq!(
                 r.error.is_none(),
-                matches!(
-                    r.code,
-                    "ERR_GUARD_NO_CREDENTIALS" | "ERR_GUARD_SCHEME_UNSUPPORTED"
-                ),
+                server_fault
+                    || matches!(
+                        r.code,
+                        "ERR_GUARD_NO_CREDENTIALS" | "ERR_GUARD_SCHEME_UNSUPPORTED"
+                    ),
                 "{r}"
             );
             assert!(

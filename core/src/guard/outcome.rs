@@ -65,11 +65,12 @@ impl Authorized {
 /// A refused request, ready to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    /// The HTTP status: 400, 401 or 403.
+    /// The HTTP status: 400, 401 or 403; 503 when the replay store could not record
+    /// the proof (the server's fault, not the client's).
     pub status: u16,
     /// The OAuth error (`invalid_request`, `invalid_token`, `invalid_dpop_proof`,
     /// `use_dpop_nonce`, `insufficient_scope`); `None` when the request carried no
-    /// usable credentials (RFC 6750 section 3.1: no error code then).
+    /// usable credentials (RFC 6750 section 3.1: no error code then), and for a 503.
     pub error: Option<&'static str>,
     /// A description for developers (sanitised; also in the challenge when `error` is
     /// set).

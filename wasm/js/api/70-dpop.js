@@ -58,13 +58,26 @@ function replayCacheArg(cache, name) {
   return cache;
 }
 
-/** The store's answer for the core: 1 first use, 0 seen before, -1 no usable answer (refused). */
+/**
+ * The store's answer for the core: 1 first use, 0 seen before, -2 full (a thrown
+ * SmartgateError ERR_DPOP_REPLAY_CACHE_FULL, as MemoryReplayCache throws), -1 no usable
+ * answer (any other throw, a rejection, a non-boolean: ERR_DPOP_REPLAY_STORE_UNAVAILABLE).
+ * Both negative answers refuse the proof (fail closed).
+ */
 async function askReplay(cache, key, expiresAt, now) {
   try {
     const first = await cache.checkAndInsert(key, expiresAt, now);
     return first === true ? 1 : first === false ? 0 : -1;
+  } catch (e) {
+    return isCacheFull(e) ? -2 : -1;
+  }
+}
+
+function isCacheFull(e) {
+  try {
+    return e instanceof SmartgateError && e.code === 'ERR_DPOP_REPLAY_CACHE_FULL';
   } catch {
-    return -1;
+    return false; // a hostile throw (a Proxy, a throwing getter) is just a failed store
   }
 }
 
