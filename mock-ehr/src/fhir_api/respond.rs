@@ -15,6 +15,7 @@
 //! | 415 | a body that is not `application/fhir+json` / `application/json` (JSON Patch: `application/json-patch+json`; `_search`: a form) | `not-supported` |
 //! | 422 | an invalid resource (`resourceType` not the URL's, required element missing); a JSON Patch that does not apply | `invalid`, `required`, `processing` |
 //! | 429 | too many bulk export jobs, or a test fault (with `Retry-After`) | `throttled` |
+//! | 503 | the DPoP replay cache cannot record a proof (full of live entries) | `transient` |
 //!
 //! [R4 http]: https://hl7.org/fhir/R4/http.html
 //! [R4 OperationOutcome]: https://hl7.org/fhir/R4/operationoutcome.html
@@ -105,6 +106,8 @@ impl ApiError {
         let issue = match r.status {
             403 => "forbidden",
             400 => "invalid",
+            // The DPoP replay store could not record the proof: the server's fault.
+            503 => "transient",
             _ => "security",
         };
         let mut e = Self::new(status, issue, r.error.unwrap_or(r.code), &r.description)
