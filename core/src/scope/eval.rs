@@ -430,7 +430,7 @@ impl fmt::Display for Denied {
 /// `s`-only scope). Combinations past it are left out, which makes the grant narrower,
 /// never wider; only a scope set built to be pathological (hundreds of partial query
 /// scopes) reaches it, and it keeps such a set from costing quadratic time and memory.
-pub const MAX_COMBINED_ALTERNATIVES: usize = 256;
+pub const MAX_COMBINED_ALTERNATIVES: usize = 64;
 
 impl ScopeSet {
     /// Whether some granted scope covers the request: right context (see
