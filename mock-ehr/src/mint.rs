@@ -415,15 +415,42 @@ pub(crate) fn adopt(
     };
     let checked = check(&req, &store.directory).map_err(|_| REFUSED)?;
     let expires = authorized.claims.exp().ok_or(REFUSED)?;
-    let grant = if user.is_some() || req.patient.is_some() {
-        let id = crate::state::random_id().map_err(|_| REFUSED)?;
+    record(
+        store,
+        &req,
+        checked.scopes,
+        jti,
+        expires,
+        now,
+        "offline-minted token (mock-ehr mint) taken on its first use".into(),
+    )
+    .map_err(|()| REFUSED)
+}
+
+/// Records a minted token as the token endpoint records its tokens: a grant when it has
+/// a user or patient (so revocation and consent withdrawal reach it), the access token
+/// record, and an audit event with `detail`.
+///
+/// # Errors
+/// No randomness for the grant id.
+pub(crate) fn record(
+    store: &mut crate::store::Store,
+    req: &MintRequest,
+    scopes: ScopeSet,
+    jti: &str,
+    expires: i64,
+    now: i64,
+    detail: String,
+) -> Result<(), ()> {
+    let grant = if req.user.is_some() || req.patient.is_some() {
+        let id = crate::state::random_id().map_err(|_| ())?;
         store.grants.insert(
             id.clone(),
             crate::store::Grant {
                 id: id.clone(),
-                client_id: client_id.clone(),
-                user: user.clone(),
-                scope: checked.scopes,
+                client_id: req.client_id.clone(),
+                user: req.user.clone(),
+                scope: scopes,
                 context: crate::store::LaunchContext {
                     patient: req.patient.clone(),
                     ..crate::store::LaunchContext::default()
@@ -442,7 +469,7 @@ pub(crate) fn adopt(
         jti.to_string(),
         crate::store::AccessRecord {
             grant,
-            client_id: client_id.clone(),
+            client_id: req.client_id.clone(),
             revoked: false,
             expires,
         },
@@ -451,11 +478,11 @@ pub(crate) fn adopt(
         store,
         now,
         crate::audit::AuditEvent::new("token", "success")
-            .client(client_id)
-            .user(user.as_deref())
+            .client(&req.client_id)
+            .user(req.user.as_deref())
             .patient(req.patient.as_deref())
             .token(jti)
-            .detail("offline-minted token (mock-ehr mint) taken on its first use"),
+            .detail(detail),
     );
     Ok(())
 }

@@ -14,10 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
-use crate::audit::AuditEvent;
 use crate::mint::{self, MintError, MintRequest, Minted};
 use crate::state::{AppState, random_id};
-use crate::store::{AccessRecord, Grant, LaunchContext};
 
 /// The admin router of the FHIR API.
 pub(crate) fn router() -> Router<AppState> {
@@ -67,56 +65,21 @@ fn mint_token(state: &AppState, req: &MintRequest) -> Result<Minted, MintError> 
     let mut store = state.store();
     let checked = mint::check(req, &store.directory)?;
     let jti = random_id().map_err(|_| server_error("no randomness"))?;
-    let grant_id = if req.user.is_some() || req.patient.is_some() {
-        let id = random_id().map_err(|_| server_error("no randomness"))?;
-        store.grants.insert(
-            id.clone(),
-            Grant {
-                id: id.clone(),
-                client_id: req.client_id.clone(),
-                user: req.user.clone(),
-                scope: checked.scopes.clone(),
-                context: LaunchContext {
-                    patient: req.patient.clone(),
-                    ..LaunchContext::default()
-                },
-                created: now,
-                revoked: None,
-                id_token_issued: false,
-                jkt: req.jkt.clone(),
-            },
-        );
-        Some(id)
-    } else {
-        None
-    };
     let claims = mint::claims(req, &checked, state.urls(), now, &jti, false);
     let access_token = state
         .keys()
         .sign_access(&claims)
         .map_err(|_| server_error("signing failed"))?;
-    store.access.insert(
-        jti.clone(),
-        AccessRecord {
-            grant: grant_id,
-            client_id: req.client_id.clone(),
-            revoked: false,
-            expires: now.saturating_add(checked.lifetime),
-        },
-    );
-    AppState::audit_locked(
+    mint::record(
         &mut store,
+        req,
+        checked.scopes.clone(),
+        &jti,
+        now.saturating_add(checked.lifetime),
         now,
-        AuditEvent::new("token", "success")
-            .client(&req.client_id)
-            .user(req.user.as_deref())
-            .patient(req.patient.as_deref())
-            .token(jti)
-            .detail(format!(
-                "minted by /_admin/tokens; scope: {}",
-                checked.scopes
-            )),
-    );
+        format!("minted by /_admin/tokens; scope: {}", checked.scopes),
+    )
+    .map_err(|()| server_error("no randomness"))?;
     Ok(Minted {
         access_token,
         claims,
