@@ -2,11 +2,11 @@
 //!
 //! | route | body | does |
 //! | --- | --- | --- |
-//! | `POST /_admin/launch` | `{"patient", "encounter", "user", "fhirContext", "need_patient_banner", "smart_style_url"}` | creates an EHR launch; answers `{"launch", "iss"}` |
+//! | `POST /_admin/launch` | `{"patient", "encounter", "user", "fhirContext", "need_patient_banner", "smart_style_url", "scope"}` | creates an EHR launch (`scope`: the most the app may be granted in it); answers `{"launch", "iss"}` |
 //! | `POST /_admin/reset` | | back to the built-in state (grants, tokens, consents, launches, faults, audit, clock offset, registered clients, keys, FHIR data as loaded, bulk export jobs) |
 //! | `GET /_admin/clock` | | `{"now", "offset"}` |
 //! | `POST /_admin/clock` | `{"advance_secs": 3600}` or `{"offset_secs": 0}` | moves the server clock |
-//! | `POST /_admin/keys/rotate` | | new signing keys; the previous ones stay in the JWKS |
+//! | `POST /_admin/keys/rotate` | | new signing keys; the previous pair (one rotation back) stays in the JWKS |
 //! | `POST /_admin/faults` | `{"endpoint": "token", "count": 2, "fault": {"type": "oauth_error", "error": "temporarily_unavailable"}}` | the next `count` calls fail (types: `oauth_error`, `status` with `status`, `rate_limit` with `retry_after`, `delay` with `ms`); endpoint `fhir` is every FHIR API request |
 //! | `GET /_admin/faults`, `DELETE /_admin/faults` | | lists, clears armed faults |
 //! | `GET /_admin/audit` | | the audit trail, oldest first, hash-chained (`prev_hash`, `hash`) |
