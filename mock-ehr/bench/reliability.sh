@@ -14,7 +14,7 @@
 # (12 s: warm-up 2 s, rotation every 2 s, reset every 3 s, restart at 7 s, 1 s down),
 # --debug (build and run the debug profile: no LTO build; latencies are not comparable).
 #
-# The load (examples/reliability_load.rs, one process, 4 streams x N keep-alive
+# The load (examples/reliability_load/, one process, 4 streams x N keep-alive
 # connections): client_credentials with a fresh ES384 assertion per request; refresh
 # chains (code flow, then refresh after refresh, each connection carrying its own
 # rotating refresh token); FHIR reads and searches with a Bearer token; the same with a
